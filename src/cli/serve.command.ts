@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { ConfigError, envName, OPTIONS, resolveConfig, type RawConfig } from '../config.js';
+import { adminCredentialsPath } from '../iam/admin-credentials.js';
+import { startServer } from '../server.js';
+
+export function registerServeCommand(program: Command): void {
+  const serve = program.command('serve').description('run the fleetjobs server');
+  serve.option('--config <file>', 'JSON config file (env FLEETJOBS_CONFIG)');
+  for (const o of OPTIONS) {
+    serve.option(
+      `--${o.flag} <value>`,
+      `${o.help} (env ${envName(o.flag)}; default ${o.def === '' ? 'see help' : o.def})`,
+    );
+  }
+  serve.action(async (flags: RawConfig & { config?: string }) => {
+    let config;
+    try {
+      config = resolveConfig({ flags, env: process.env });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`fleetjobs: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    let server;
+    try {
+      server = await startServer(config);
+    } catch (err) {
+      process.stderr.write(`fleetjobs: cannot start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    if (server.admin.generated) {
+      process.stderr.write(
+        [
+          '',
+          'Generated admin credentials (shown once; stored in ' + adminCredentialsPath(config.dataDir) + '):',
+          `  AWS_ACCESS_KEY_ID=${server.admin.accessKeyId}`,
+          `  AWS_SECRET_ACCESS_KEY=${server.admin.secretAccessKey}`,
+          `  AWS_REGION=${config.region}`,
+          '',
+          '',
+        ].join('\n'),
+      );
+    }
+    process.stdout.write(`${JSON.stringify(server.endpoints)}\n`);
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      server.logger.info({ signal }, 'shutting down');
+      server.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`fleetjobs: error during shutdown: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}

@@ -1,0 +1,39 @@
+import { NAME_RULE, PATTERNS, type Validator } from '../validation.js';
+
+export const MAX_ATTRIBUTES = 50;
+export const MAX_GROUPS_PER_THING = 10;
+export const MAX_GROUP_DEPTH = 7;
+
+export interface AttributePayload {
+  attributes?: Record<string, string>;
+  merge?: boolean;
+}
+
+export function checkAttributePayload(v: Validator, field: string, value: unknown): void {
+  if (!v.object(field, value)) return;
+  v.boolean(`${field}.merge`, value.merge);
+  v.stringMap(`${field}.attributes`, value.attributes, {
+    key: { min: 1, max: 128, pattern: PATTERNS.attributeName },
+    value: { max: 800, pattern: PATTERNS.attributeValue },
+    maxEntries: MAX_ATTRIBUTES,
+  });
+}
+
+export function checkName(v: Validator, field: string, value: unknown, required = true): void {
+  if (required && !v.required(field, value)) return;
+  v.string(field, value, NAME_RULE);
+}
+
+/** An empty-string value removes the attribute when merging (AWS UpdateThing semantics). */
+export function mergeAttributes(
+  current: Record<string, string>,
+  payload: AttributePayload | undefined,
+): Record<string, string> {
+  if (!payload?.attributes) return current;
+  const next = payload.merge ? { ...current } : {};
+  for (const [k, val] of Object.entries(payload.attributes)) {
+    if (val === '' && payload.merge) delete next[k];
+    else next[k] = val;
+  }
+  return next;
+}

@@ -1,0 +1,116 @@
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Arns } from './arns.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config, ListenAddress } from './config.js';
+import type { ServiceContext } from './context.js';
+import { loadAdminCredentials, type AdminCredentials } from './iam/admin-credentials.js';
+import { createLogger } from './logger.js';
+import { RestJsonAdapter } from './protocols/aws/adapter.js';
+import { StaticCredentialStore, ChainedCredentialStore } from './protocols/aws/credentials.js';
+import { AwsDispatcher } from './protocols/aws/dispatcher.js';
+import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
+import { createHttpApp } from './protocols/http-app.js';
+import type { DeviceEndpoints } from './registry/endpoint.service.js';
+import { createServices, type Services } from './services.js';
+import { openStore, type Store } from './store/database.js';
+
+/** What the ready line and <data-dir>/endpoints.json name (DESIGN.md configuration contract). */
+export interface Endpoints {
+  http: string;
+  mqtt?: string;
+  deviceHttps?: string;
+  caCertificate?: string;
+  [more: string]: string | undefined;
+}
+
+export interface RunningServer {
+  config: Config;
+  endpoints: Endpoints;
+  services: Services;
+  store: Store;
+  admin: AdminCredentials;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const hostForUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+async function listen(app: FastifyInstance, at: ListenAddress): Promise<AddressInfo> {
+  await app.listen({ host: at.host, port: at.port });
+  return app.server.address() as AddressInfo;
+}
+
+/** The composition root: config -> store -> services -> protocol adapters -> listeners. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const admin = loadAdminCredentials(config.dataDir, {
+    accessKeyId: config.adminAccessKeyId,
+    secretAccessKey: config.adminSecretAccessKey,
+  });
+  const store = await openStore({ database: config.database });
+  const stoppers: (() => Promise<void>)[] = [() => store.close()];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stoppers.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    const ctx: ServiceContext = {
+      db: store.db,
+      dialect: store.dialect,
+      clock,
+      arns: new Arns({ region: config.region, account: config.account }),
+      logger,
+    };
+    const deviceEndpoints: DeviceEndpoints = {};
+    const services = createServices(ctx, () => deviceEndpoints);
+
+    const credentials = new ChainedCredentialStore([]);
+    const adminStore = new StaticCredentialStore();
+    adminStore.add(admin.accessKeyId, admin.secretAccessKey, {
+      arn: `arn:aws:iam::${config.account}:root`,
+      kind: 'admin',
+    });
+    credentials.add(adminStore);
+
+    const dispatcher = new AwsDispatcher({ credentials, clock, logger });
+    const iot = new RestJsonAdapter(['iot', 'execute-api'], 'control', 'AWS IoT');
+    registerRegistryRoutes(iot, services);
+    dispatcher.register(iot);
+    for (const [name, issue] of [
+      ['iot-jobs-data', 'the jobs data plane'],
+      ['s3', 'the object store'],
+      ['iam', 'IAM'],
+      ['signer', 'code signing'],
+    ] as const) {
+      dispatcher.declareUnavailable(name, `The service '${name}' (${issue}) is not available on this server yet.`);
+    }
+
+    const app = createHttpApp(dispatcher);
+    stoppers.push(() => app.close());
+    const httpAddress = await listen(app, config.http);
+    const endpoints: Endpoints = {
+      http: `http://${hostForUrl(config.publicHost ?? config.http.host)}:${httpAddress.port}`,
+    };
+    writeFileSync(join(config.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    logger.info({ endpoints, database: store.dialect }, 'fleetjobs is ready');
+    return { config, endpoints, services, store, admin, logger, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

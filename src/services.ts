@@ -1,0 +1,33 @@
+import type { ServiceContext } from './context.js';
+import { EndpointService, type DeviceEndpoints } from './registry/endpoint.service.js';
+import { GroupsService } from './registry/groups.service.js';
+import { RegistryHookList } from './registry/registry.hooks.js';
+import { ThingsService } from './registry/things.service.js';
+import * as thingsRepo from './registry/things.repository.js';
+import * as groupsRepo from './registry/groups.repository.js';
+import { TagsService } from './tags/tags.service.js';
+
+/** The one service layer every protocol, the console and the CLI call (DESIGN.md rule 1). */
+export interface Services {
+  ctx: ServiceContext;
+  registryHooks: RegistryHookList;
+  things: ThingsService;
+  groups: GroupsService;
+  tags: TagsService;
+  endpoints: EndpointService;
+}
+
+export function createServices(ctx: ServiceContext, deviceEndpoints: () => DeviceEndpoints): Services {
+  const registryHooks = new RegistryHookList();
+  const tags = new TagsService(ctx);
+  tags.registerResourceType('thing', async (db, id) => (await thingsRepo.findThing(db, id)) !== undefined);
+  tags.registerResourceType('thinggroup', async (db, id) => (await groupsRepo.findGroup(db, id)) !== undefined);
+  return {
+    ctx,
+    registryHooks,
+    things: new ThingsService(ctx, registryHooks),
+    groups: new GroupsService(ctx, registryHooks),
+    tags,
+    endpoints: new EndpointService(deviceEndpoints),
+  };
+}

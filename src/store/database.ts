@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { runMigrations } from './migrator.js';
+
+/**
+ * The table interfaces. Each feature adds its tables by declaration merging
+ * (`declare module '../store/database.js' { interface Database { ... } }`), so features stay
+ * in their own folders.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Database {}
+
+export type Db = Kysely<Database>;
+/** Repositories take either the database or a transaction; services own transactions. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+function openSqlite(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: an update acknowledged to a device must survive a power cut, not only a crash.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+const INT8_OID = 20;
+
+function openPostgres(url: string, poolSize: number): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Epoch-millisecond timestamps and counters are bigint; they fit a JS number exactly.
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
+    },
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on the next checkout.
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export interface OpenStoreOptions {
+  /** `postgres://...` or a path of an SQLite file. */
+  database: string;
+  poolSize?: number;
+  migrate?: boolean;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const dialect: Dialect = isPostgresUrl(options.database) ? 'postgres' : 'sqlite';
+  const db =
+    dialect === 'postgres' ? openPostgres(options.database, options.poolSize ?? 10) : openSqlite(options.database);
+  try {
+    if (options.migrate !== false) await runMigrations(db as unknown as Kysely<unknown>);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, dialect, close: () => db.destroy() };
+}

@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_registry.js';
+
+/**
+ * Numbered migrations, applied in name order on start. Number ranges by feature keep parallel
+ * work apart: 0001-0009 registry, 0010-0019 jobs, 0020-0029 devices/certificates, 0030-0039
+ * objects and IAM, 0040-0049 signing, 0050-0059 console, 0060-0069 scheduler.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_registry': m0001,
+};
