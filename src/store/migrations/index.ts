@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_registry.js';
+import * as m0002 from './0002_outbox.js';
 
 /**
  * Numbered migrations, applied in name order on start. Number ranges by feature keep parallel
@@ -8,4 +9,5 @@ import * as m0001 from './0001_registry.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_registry': m0001,
+  '0002_outbox': m0002,
 };
