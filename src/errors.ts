@@ -46,6 +46,8 @@ export const ERROR_CATALOGUE = {
   },
   InvalidStateTransition: { http: 409, aws: 'InvalidStateTransitionException', mqtt: 'InvalidStateTransition' },
   DeleteConflict: { http: 409, aws: 'DeleteConflictException', mqtt: 'InvalidRequest' },
+  CertificateConflict: { http: 409, aws: 'CertificateConflictException', mqtt: 'InvalidRequest' },
+  CertificateState: { http: 406, aws: 'CertificateStateException', mqtt: 'InvalidRequest' },
   LimitExceeded: { http: 410, aws: 'LimitExceededException', mqtt: 'InvalidRequest' },
   TerminalState: { http: 410, aws: 'TerminalStateException', mqtt: 'TerminalStateReached' },
   InternalFailure: { http: 500, aws: 'InternalFailureException', mqtt: 'InternalError' },
