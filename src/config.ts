@@ -91,7 +91,7 @@ export function parseListen(name: string, value: string, problems: string[]): Li
     problems.push(`--${name} '${value}' is not host:port with a port from 0 to 65535`);
     return { host: '127.0.0.1', port: 0 };
   }
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+  return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
 /** Reads the config file named by --config or FLEETJOBS_CONFIG: JSON with the option keys. */
