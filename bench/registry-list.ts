@@ -31,7 +31,7 @@ const name = (i: number): string => `thing-${String(i).padStart(8, '0')}`;
 const db = new BetterSqlite3(config.database);
 const t0 = performance.now();
 const insert = db.prepare(
-  "INSERT INTO things (name, id, attributes, version, created_at) VALUES (?, ?, '{\"site\":\"a\"}', 1, 0)",
+  'INSERT INTO things (name, id, attributes, version, created_at) VALUES (?, ?, \'{"site":"a"}\', 1, 0)',
 );
 const attr = db.prepare("INSERT INTO thing_attributes (thing_name, name, value) VALUES (?, 'site', ?)");
 db.transaction(() => {

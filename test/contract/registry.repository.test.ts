@@ -84,7 +84,14 @@ describe.each(DIALECTS)('registry repositories on %s', (dialect) => {
 
   it('writes outbox rows inside a transaction that rolls back with it', async () => {
     const count = async (): Promise<number> =>
-      Number((await store.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await store.db
+            .selectFrom('outbox')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await count();
     await expect(
       store.db.transaction().execute(async (trx) => {

@@ -26,11 +26,33 @@ describe.each(DIALECTS)('thing registry with /usr/bin/aws on %s', (dialect) => {
   afterAll(async () => t?.stop());
 
   it('runs the thing lifecycle', async () => {
-    const created = await ok('iot', 'create-thing', '--thing-name', 'cli-1', '--attribute-payload', '{"attributes":{"fw":"1"}}');
+    const created = await ok(
+      'iot',
+      'create-thing',
+      '--thing-name',
+      'cli-1',
+      '--attribute-payload',
+      '{"attributes":{"fw":"1"}}',
+    );
     expect(created.thingArn).toBe('arn:aws:iot:us-east-1:000000000000:thing/cli-1');
-    expect(await ok('iot', 'describe-thing', '--thing-name', 'cli-1')).toMatchObject({ version: 1, attributes: { fw: '1' } });
-    await ok('iot', 'update-thing', '--thing-name', 'cli-1', '--expected-version', '1', '--attribute-payload', '{"attributes":{"fw":"2"},"merge":true}');
-    expect(await ok('iot', 'describe-thing', '--thing-name', 'cli-1')).toMatchObject({ version: 2, attributes: { fw: '2' } });
+    expect(await ok('iot', 'describe-thing', '--thing-name', 'cli-1')).toMatchObject({
+      version: 1,
+      attributes: { fw: '1' },
+    });
+    await ok(
+      'iot',
+      'update-thing',
+      '--thing-name',
+      'cli-1',
+      '--expected-version',
+      '1',
+      '--attribute-payload',
+      '{"attributes":{"fw":"2"},"merge":true}',
+    );
+    expect(await ok('iot', 'describe-thing', '--thing-name', 'cli-1')).toMatchObject({
+      version: 2,
+      attributes: { fw: '2' },
+    });
     await fails('VersionConflictException', 'iot', 'update-thing', '--thing-name', 'cli-1', '--expected-version', '1');
     await ok('iot', 'create-thing', '--thing-name', 'cli-2');
     const listed = await ok('iot', 'list-things', '--attribute-name', 'fw', '--attribute-value', '2');
@@ -59,19 +81,39 @@ describe.each(DIALECTS)('thing registry with /usr/bin/aws on %s', (dialect) => {
     expect(await ok('iot', 'list-things-in-thing-group', '--thing-group-name', 'root', '--recursive')).toMatchObject({
       things: ['gm-1'],
     });
-    expect(await ok('iot', 'list-things-in-thing-group', '--thing-group-name', 'root', '--no-recursive')).toMatchObject({
-      things: [],
-    });
+    expect(await ok('iot', 'list-things-in-thing-group', '--thing-group-name', 'root', '--no-recursive')).toMatchObject(
+      {
+        things: [],
+      },
+    );
     expect(await ok('iot', 'list-thing-groups-for-thing', '--thing-name', 'gm-1')).toMatchObject({
       thingGroups: [{ groupName: 'child' }],
     });
-    expect(await ok('iot', 'list-thing-groups', '--parent-group', 'root')).toMatchObject({ thingGroups: [{ groupName: 'child' }] });
+    expect(await ok('iot', 'list-thing-groups', '--parent-group', 'root')).toMatchObject({
+      thingGroups: [{ groupName: 'child' }],
+    });
     const described = await ok('iot', 'describe-thing-group', '--thing-group-name', 'child');
     expect(described).toMatchObject({ version: 1, thingGroupMetadata: { parentGroupName: 'root' } });
     expect(
-      await ok('iot', 'update-thing-group', '--thing-group-name', 'child', '--thing-group-properties', '{"thingGroupDescription":"c"}'),
+      await ok(
+        'iot',
+        'update-thing-group',
+        '--thing-group-name',
+        'child',
+        '--thing-group-properties',
+        '{"thingGroupDescription":"c"}',
+      ),
     ).toMatchObject({ version: 2 });
-    await ok('iot', 'update-thing-groups-for-thing', '--thing-name', 'gm-1', '--thing-groups-to-add', 'root', '--thing-groups-to-remove', 'child');
+    await ok(
+      'iot',
+      'update-thing-groups-for-thing',
+      '--thing-name',
+      'gm-1',
+      '--thing-groups-to-add',
+      'root',
+      '--thing-groups-to-remove',
+      'child',
+    );
     await ok('iot', 'remove-thing-from-thing-group', '--thing-group-name', 'root', '--thing-name', 'gm-1');
     await fails('InvalidRequestException', 'iot', 'delete-thing-group', '--thing-group-name', 'root');
     await ok('iot', 'delete-thing-group', '--thing-group-name', 'child');
@@ -84,19 +126,32 @@ describe.each(DIALECTS)('thing registry with /usr/bin/aws on %s', (dialect) => {
     const arn = 'arn:aws:iot:us-east-1:000000000000:thing/tag-me';
     await ok('iot', 'tag-resource', '--resource-arn', arn, '--tags', 'Key=env,Value=prod', 'Key=team,Value=ops');
     await ok('iot', 'untag-resource', '--resource-arn', arn, '--tag-keys', 'team');
-    expect(await ok('iot', 'list-tags-for-resource', '--resource-arn', arn)).toEqual({ tags: [{ Key: 'env', Value: 'prod' }] });
+    expect(await ok('iot', 'list-tags-for-resource', '--resource-arn', arn)).toEqual({
+      tags: [{ Key: 'env', Value: 'prod' }],
+    });
   });
 
   it('reports bad input, unknown names and a wrong secret with AWS error names', async () => {
     const msg = await fails('InvalidRequestException', 'iot', 'create-thing', '--thing-name', 'bad name');
     expect(msg).toContain("at 'thingName' failed to satisfy constraint");
     await fails('InvalidRequestException', 'iot', 'list-things', '--max-results', '500');
-    await fails('ResourceNotFoundException', 'iot', 'add-thing-to-thing-group', '--thing-group-name', 'nope', '--thing-name', 'nope');
+    await fails(
+      'ResourceNotFoundException',
+      'iot',
+      'add-thing-to-thing-group',
+      '--thing-group-name',
+      'nope',
+      '--thing-name',
+      'nope',
+    );
     await fails('InvalidRequestException', 'iot', 'describe-endpoint', '--endpoint-type', 'iot:Bogus');
     const r = await awsCli(t.endpoint, { ...t.awsEnv(), AWS_SECRET_ACCESS_KEY: 'wrong' }, ['iot', 'list-things']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('(InvalidSignatureException)');
-    const unknown = await awsCli(t.endpoint, { ...t.awsEnv(), AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000' }, ['iot', 'list-things']);
+    const unknown = await awsCli(t.endpoint, { ...t.awsEnv(), AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000' }, [
+      'iot',
+      'list-things',
+    ]);
     expect(unknown.stderr).toContain('(UnrecognizedClientException)');
   });
 });

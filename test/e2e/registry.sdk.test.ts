@@ -55,7 +55,12 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
     );
     expect(again.thingId).toBe(created.thingId);
     const d = await iot.send(new DescribeThingCommand({ thingName: 'dev-1' }));
-    expect(d).toMatchObject({ defaultClientId: 'dev-1', thingName: 'dev-1', version: 1, attributes: { model: 'x1', fw: '1.0' } });
+    expect(d).toMatchObject({
+      defaultClientId: 'dev-1',
+      thingName: 'dev-1',
+      version: 1,
+      attributes: { model: 'x1', fw: '1.0' },
+    });
 
     await iot.send(
       new UpdateThingCommand({
@@ -69,12 +74,16 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
     expect(d2.attributes).toEqual({ fw: '2.0' });
 
     const stale = await rejection(
-      iot.send(new UpdateThingCommand({ thingName: 'dev-1', expectedVersion: 1, attributePayload: { attributes: {} } })),
+      iot.send(
+        new UpdateThingCommand({ thingName: 'dev-1', expectedVersion: 1, attributePayload: { attributes: {} } }),
+      ),
     );
     expect(stale).toMatchObject({ name: 'VersionConflictException', status: 409 });
-    expect(await rejection(iot.send(new DeleteThingCommand({ thingName: 'dev-1', expectedVersion: 7 })))).toMatchObject({
-      name: 'VersionConflictException',
-    });
+    expect(await rejection(iot.send(new DeleteThingCommand({ thingName: 'dev-1', expectedVersion: 7 })))).toMatchObject(
+      {
+        name: 'VersionConflictException',
+      },
+    );
     await iot.send(new DeleteThingCommand({ thingName: 'dev-1', expectedVersion: 2 }));
     expect(await rejection(iot.send(new DescribeThingCommand({ thingName: 'dev-1' })))).toMatchObject({
       name: 'ResourceNotFoundException',
@@ -96,8 +105,10 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
     for (const bad of [
       () => iot.send(new CreateThingCommand({ thingName: 'has space' })),
       () => iot.send(new CreateThingCommand({ thingName: 'x'.repeat(129) })),
-      () => iot.send(new CreateThingCommand({ thingName: 'ok', attributePayload: { attributes: { 'bad key!': 'v' } } })),
-      () => iot.send(new CreateThingCommand({ thingName: 'ok', attributePayload: { attributes: { k: 'v'.repeat(801) } } })),
+      () =>
+        iot.send(new CreateThingCommand({ thingName: 'ok', attributePayload: { attributes: { 'bad key!': 'v' } } })),
+      () =>
+        iot.send(new CreateThingCommand({ thingName: 'ok', attributePayload: { attributes: { k: 'v'.repeat(801) } } })),
       () => iot.send(new ListThingsCommand({ maxResults: 251 })),
       () => iot.send(new ListThingsCommand({ nextToken: 'garbage' })),
       () => iot.send(new CreateThingGroupCommand({ thingGroupName: 'g', parentGroupName: 'bad parent' })),
@@ -136,7 +147,9 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
   });
 
   it('nests thing groups and lists members recursively', async () => {
-    await iot.send(new CreateThingGroupCommand({ thingGroupName: 'fleet', thingGroupProperties: { thingGroupDescription: 'all' } }));
+    await iot.send(
+      new CreateThingGroupCommand({ thingGroupName: 'fleet', thingGroupProperties: { thingGroupDescription: 'all' } }),
+    );
     await iot.send(new CreateThingGroupCommand({ thingGroupName: 'fleet-eu', parentGroupName: 'fleet' }));
     await iot.send(new CreateThingGroupCommand({ thingGroupName: 'fleet-eu-de', parentGroupName: 'fleet-eu' }));
     for (const n of ['m1', 'm2', 'm3']) await iot.send(new CreateThingCommand({ thingName: n }));
@@ -170,10 +183,16 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
       { groupName: 'fleet-eu-de', groupArn: 'arn:aws:iot:us-east-1:000000000000:thinggroup/fleet-eu-de' },
     ]);
 
-    await iot.send(new UpdateThingGroupsForThingCommand({ thingName: 'm3', thingGroupsToAdd: ['fleet'], thingGroupsToRemove: ['fleet-eu-de'] }));
-    expect((await iot.send(new ListThingGroupsForThingCommand({ thingName: 'm3' }))).thingGroups?.map((g) => g.groupName)).toEqual([
-      'fleet',
-    ]);
+    await iot.send(
+      new UpdateThingGroupsForThingCommand({
+        thingName: 'm3',
+        thingGroupsToAdd: ['fleet'],
+        thingGroupsToRemove: ['fleet-eu-de'],
+      }),
+    );
+    expect(
+      (await iot.send(new ListThingGroupsForThingCommand({ thingName: 'm3' }))).thingGroups?.map((g) => g.groupName),
+    ).toEqual(['fleet']);
     await iot.send(new RemoveThingFromThingGroupCommand({ thingGroupName: 'fleet', thingName: 'm3' }));
     expect((await iot.send(new ListThingsInThingGroupCommand({ thingGroupName: 'fleet' }))).things).toEqual(['m1']);
 
@@ -181,12 +200,19 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
       new UpdateThingGroupCommand({
         thingGroupName: 'fleet',
         expectedVersion: 1,
-        thingGroupProperties: { thingGroupDescription: 'everything', attributePayload: { attributes: { tier: 'prod' } } },
+        thingGroupProperties: {
+          thingGroupDescription: 'everything',
+          attributePayload: { attributes: { tier: 'prod' } },
+        },
       }),
     );
     expect(updated.version).toBe(2);
     expect(
-      await rejection(iot.send(new UpdateThingGroupCommand({ thingGroupName: 'fleet', expectedVersion: 1, thingGroupProperties: {} }))),
+      await rejection(
+        iot.send(
+          new UpdateThingGroupCommand({ thingGroupName: 'fleet', expectedVersion: 1, thingGroupProperties: {} }),
+        ),
+      ),
     ).toMatchObject({ name: 'VersionConflictException', status: 409 });
 
     expect(await rejection(iot.send(new DeleteThingGroupCommand({ thingGroupName: 'fleet-eu' })))).toMatchObject({
@@ -205,7 +231,10 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
       () => iot.send(new ListThingsInThingGroupCommand({ thingGroupName: 'no-such-group' })),
       () => iot.send(new ListThingGroupsForThingCommand({ thingName: 'no-such-thing' })),
       () => iot.send(new CreateThingGroupCommand({ thingGroupName: 'orphan', parentGroupName: 'no-such-parent' })),
-      () => iot.send(new ListTagsForResourceCommand({ resourceArn: 'arn:aws:iot:us-east-1:000000000000:thing/no-such-thing' })),
+      () =>
+        iot.send(
+          new ListTagsForResourceCommand({ resourceArn: 'arn:aws:iot:us-east-1:000000000000:thing/no-such-thing' }),
+        ),
     ]) {
       expect(await rejection(p())).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
     }
@@ -213,11 +242,25 @@ describe.each(DIALECTS)('thing registry with @aws-sdk/client-iot on %s', (dialec
 
   it('tags things and groups', async () => {
     const arn = (await iot.send(new CreateThingCommand({ thingName: 'tagged' }))).thingArn!;
-    await iot.send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: 'env', Value: 'prod' }, { Key: 'owner', Value: 'ops' }] }));
+    await iot.send(
+      new TagResourceCommand({
+        resourceArn: arn,
+        tags: [
+          { Key: 'env', Value: 'prod' },
+          { Key: 'owner', Value: 'ops' },
+        ],
+      }),
+    );
     await iot.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ['owner'] }));
-    expect((await iot.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual([{ Key: 'env', Value: 'prod' }]);
-    const g = await iot.send(new CreateThingGroupCommand({ thingGroupName: 'tagged-g', tags: [{ Key: 'k', Value: 'v' }] }));
-    expect((await iot.send(new ListTagsForResourceCommand({ resourceArn: g.thingGroupArn! }))).tags).toEqual([{ Key: 'k', Value: 'v' }]);
+    expect((await iot.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual([
+      { Key: 'env', Value: 'prod' },
+    ]);
+    const g = await iot.send(
+      new CreateThingGroupCommand({ thingGroupName: 'tagged-g', tags: [{ Key: 'k', Value: 'v' }] }),
+    );
+    expect((await iot.send(new ListTagsForResourceCommand({ resourceArn: g.thingGroupArn! }))).tags).toEqual([
+      { Key: 'k', Value: 'v' },
+    ]);
   });
 
   it('refuses a wrong secret key and an unknown access key with 403', async () => {

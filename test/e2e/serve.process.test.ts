@@ -79,7 +79,12 @@ describe('fleetjobs serve as a process', () => {
     // Second start: same data dir, credentials not printed again, data kept (SQLite file).
     const second = await startServe(dataDir);
     expect(second.stderr()).not.toContain('AWS_SECRET_ACCESS_KEY=');
-    const iot = new IoTClient({ endpoint: second.ready.http!, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
+    const iot = new IoTClient({
+      endpoint: second.ready.http!,
+      region: 'us-east-1',
+      credentials: creds,
+      maxAttempts: 1,
+    });
     await expect(iot.send(new CreateThingCommand({ thingName: 't1' }))).resolves.toMatchObject({ thingName: 't1' });
     iot.destroy();
     second.child.kill('SIGINT');
@@ -150,7 +155,14 @@ describe('fleetjobs serve as a process', () => {
     const first = await startServe(dataDir);
     const port = new URL(first.ready.http!).port;
     const { code, stderr } = await exitOf(
-      run(['serve', '--data-dir', mkdtempSync(join(tmpdir(), 'fj-serve-')), ...FREE_PORTS, '--http', `127.0.0.1:${port}`]),
+      run([
+        'serve',
+        '--data-dir',
+        mkdtempSync(join(tmpdir(), 'fj-serve-')),
+        ...FREE_PORTS,
+        '--http',
+        `127.0.0.1:${port}`,
+      ]),
     );
     first.child.kill('SIGTERM');
     await once(first.child, 'exit');

@@ -31,7 +31,10 @@ describe('configuration', () => {
 
   it('takes flag over env over file over default', () => {
     const cwd = dir();
-    writeFileSync(join(cwd, 'fj.json'), JSON.stringify({ http: '127.0.0.1:1001', mqtt: '127.0.0.1:1002', region: 'eu-west-1' }));
+    writeFileSync(
+      join(cwd, 'fj.json'),
+      JSON.stringify({ http: '127.0.0.1:1001', mqtt: '127.0.0.1:1002', region: 'eu-west-1' }),
+    );
     const c = resolveConfig({
       flags: { config: 'fj.json', http: '127.0.0.1:3001' },
       env: { FLEETJOBS_HTTP: '127.0.0.1:2001', FLEETJOBS_MQTT: '127.0.0.1:2002' },
@@ -65,28 +68,36 @@ describe('configuration', () => {
     expect(p.join('\n')).toMatch(/--region 'moon'/);
     expect(p.join('\n')).toMatch(/--account '12'/);
     writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ htp: 'x' }));
-    expect(problems(() => resolveConfig({ flags: { config: 'bad.json' }, env: {}, cwd }))[0]).toMatch(/unknown key 'htp'/);
+    expect(problems(() => resolveConfig({ flags: { config: 'bad.json' }, env: {}, cwd }))[0]).toMatch(
+      /unknown key 'htp'/,
+    );
     writeFileSync(join(cwd, 'broken.json'), '{');
-    expect(problems(() => resolveConfig({ flags: { config: 'broken.json' }, env: {}, cwd }))[0]).toMatch(/not valid JSON/);
+    expect(problems(() => resolveConfig({ flags: { config: 'broken.json' }, env: {}, cwd }))[0]).toMatch(
+      /not valid JSON/,
+    );
   });
 
   it('refuses an unwritable data dir', () => {
     const cwd = dir();
     const ro = join(cwd, 'ro');
     writeFileSync(ro, 'a file, not a directory');
-    expect(problems(() => resolveConfig({ flags: { dataDir: ro }, env: {}, cwd }))[0]).toMatch(/not a writable directory/);
+    expect(problems(() => resolveConfig({ flags: { dataDir: ro }, env: {}, cwd }))[0]).toMatch(
+      /not a writable directory/,
+    );
     const locked = dir();
     chmodSync(locked, 0o500);
     // root ignores directory permissions; the file case above covers it there.
     if (process.getuid?.() !== 0) {
-      expect(problems(() => resolveConfig({ flags: { dataDir: join(locked, 'sub') }, env: {}, cwd }))[0]).toMatch(/writable/);
+      expect(problems(() => resolveConfig({ flags: { dataDir: join(locked, 'sub') }, env: {}, cwd }))[0]).toMatch(
+        /writable/,
+      );
     }
   });
 
   it('requires both admin credential variables together', () => {
-    expect(problems(() => resolveConfig({ flags: {}, env: { FLEETJOBS_ACCESS_KEY_ID: 'AKIA' }, cwd: dir() }))[0]).toMatch(
-      /must be set together/,
-    );
+    expect(
+      problems(() => resolveConfig({ flags: {}, env: { FLEETJOBS_ACCESS_KEY_ID: 'AKIA' }, cwd: dir() }))[0],
+    ).toMatch(/must be set together/);
   });
 
   it('parses listen addresses', () => {

@@ -14,7 +14,13 @@ const credentials = { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'sec
 const NOW = new Date('2030-01-01T12:00:00Z');
 
 function signer(service: string): SignatureV4 {
-  return new SignatureV4({ credentials, region: 'us-east-1', service, sha256: Sha256, uriEscapePath: service !== 's3' });
+  return new SignatureV4({
+    credentials,
+    region: 'us-east-1',
+    service,
+    sha256: Sha256,
+    uriEscapePath: service !== 's3',
+  });
 }
 
 /** What a client sends: the path as it goes on the wire (already percent-encoded once). */
@@ -26,7 +32,11 @@ interface WireRequest {
   headers?: Record<string, string>;
 }
 
-async function signAsClient(service: string, r: WireRequest, at = NOW): Promise<IncomingSignedRequest & { body: Buffer }> {
+async function signAsClient(
+  service: string,
+  r: WireRequest,
+  at = NOW,
+): Promise<IncomingSignedRequest & { body: Buffer }> {
   const body = r.body ?? '';
   const request = new HttpRequest({
     method: r.method,
@@ -109,7 +119,9 @@ describe('SigV4 header form, as signed by @smithy/signature-v4', () => {
   it('treats an unsigned request as unsigned and a malformed header as a signature error', () => {
     expect(parseSignature({ method: 'GET', rawPath: '/', rawQuery: '', headers: {} })).toBeUndefined();
     expect(
-      codeOf(() => parseSignature({ method: 'GET', rawPath: '/', rawQuery: '', headers: { authorization: 'Basic abc' } })),
+      codeOf(() =>
+        parseSignature({ method: 'GET', rawPath: '/', rawQuery: '', headers: { authorization: 'Basic abc' } }),
+      ),
     ).toBe('InvalidSignature');
     expect(
       codeOf(() =>
@@ -136,7 +148,7 @@ describe('SigV4 query (presigned) form', () => {
       headers: { host: '127.0.0.1:8080' },
     });
     const signed = await signer('iot').presign(request, { signingDate: NOW, expiresIn });
-    const rawQuery = Object.entries(signed.query)
+    const rawQuery = Object.entries(signed.query ?? {})
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
       .join('&');
     return { method: 'GET', rawPath: '/things', rawQuery, headers: { host: '127.0.0.1:8080' }, body: Buffer.alloc(0) };
