@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { RestJsonAdapter } from './protocols/aws/adapter.js';
 import { StaticCredentialStore, ChainedCredentialStore } from './protocols/aws/credentials.js';
 import { AwsDispatcher } from './protocols/aws/dispatcher.js';
+import { IamAdapter } from './protocols/aws/iam/iam.adapter.js';
 import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
 import { createHttpApp } from './protocols/http-app.js';
 import type { DeviceEndpoints } from './registry/endpoint.service.js';
@@ -86,15 +87,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       kind: 'admin',
     });
     credentials.add(adminStore);
+    credentials.add(services.iam.sessions);
 
     const dispatcher = new AwsDispatcher({ credentials, clock, logger });
     const iot = new RestJsonAdapter(['iot', 'execute-api'], 'control', 'AWS IoT');
     registerRegistryRoutes(iot, services);
     dispatcher.register(iot);
+    dispatcher.register(new IamAdapter(services.iam.roles, services.iam.policies));
     for (const [name, issue] of [
       ['iot-jobs-data', 'the jobs data plane'],
       ['s3', 'the object store'],
-      ['iam', 'IAM'],
       ['signer', 'code signing'],
     ] as const) {
       dispatcher.declareUnavailable(name, `The service '${name}' (${issue}) is not available on this server yet.`);

@@ -1,4 +1,5 @@
 import type { ServiceContext } from './context.js';
+import { createIamServices, type IamServices } from './iam/iam.services.js';
 import { EndpointService, type DeviceEndpoints } from './registry/endpoint.service.js';
 import { GroupsService } from './registry/groups.service.js';
 import { RegistryHookList } from './registry/registry.hooks.js';
@@ -15,6 +16,7 @@ export interface Services {
   groups: GroupsService;
   tags: TagsService;
   endpoints: EndpointService;
+  iam: IamServices;
 }
 
 export function createServices(ctx: ServiceContext, deviceEndpoints: () => DeviceEndpoints): Services {
@@ -29,5 +31,6 @@ export function createServices(ctx: ServiceContext, deviceEndpoints: () => Devic
     groups: new GroupsService(ctx, registryHooks),
     tags,
     endpoints: new EndpointService(deviceEndpoints),
+    iam: createIamServices(ctx),
   };
 }

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_registry.js';
 import * as m0002 from './0002_outbox.js';
+import * as m0031 from './0031_iam.js';
 
 /**
  * Numbered migrations, applied in name order on start. Number ranges by feature keep parallel
@@ -10,4 +11,5 @@ import * as m0002 from './0002_outbox.js';
 export const migrations: Record<string, Migration> = {
   '0001_registry': m0001,
   '0002_outbox': m0002,
+  '0031_iam': m0031,
 };
