@@ -2,7 +2,8 @@ import { ServiceError } from '../errors.js';
 import type { StringRule, Validator } from '../validation.js';
 import { parsePolicyDocument, type PolicyDocument, type PolicyKind } from './policy-document.js';
 
-/** IAM member constraints (the IAM API model) and quotas. */
+/** IAM member constraints (the IAM API model) and quotas. Tab, LF and CR are allowed on purpose. */
+/* eslint-disable no-control-regex */
 export const IAM_RULES = {
   roleName: { min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ },
   policyName: { min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ },
@@ -13,6 +14,8 @@ export const IAM_RULES = {
   policyArn: { min: 20, max: 2048 },
   marker: { min: 1, max: 320 },
 } as const satisfies Record<string, StringRule>;
+
+/* eslint-enable no-control-regex */
 
 export const MAX_ITEMS_RULE = { min: 1, max: 1000, integer: true } as const;
 export const SESSION_DURATION_RULE = { min: 3600, max: 43200, integer: true } as const;
