@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, envName, OPTIONS, resolveConfig, type RawConfig } from '../config.js';
 import { adminCredentialsPath } from '../iam/admin-credentials.js';
-import { startServer } from '../server.js';
 
 export function registerServeCommand(program: Command): void {
   const serve = program.command('serve').description('run the fleetjobs server');
@@ -25,6 +24,8 @@ export function registerServeCommand(program: Command): void {
     }
     let server;
     try {
+      // Loaded here so that the other commands (and the device agent) start without the server's code.
+      const { startServer } = await import('../server.js');
       server = await startServer(config);
     } catch (err) {
       process.stderr.write(`fleetjobs: cannot start: ${(err as Error).message}\n`);
@@ -38,6 +39,17 @@ export function registerServeCommand(program: Command): void {
           `  AWS_ACCESS_KEY_ID=${server.admin.accessKeyId}`,
           `  AWS_SECRET_ACCESS_KEY=${server.admin.secretAccessKey}`,
           `  AWS_REGION=${config.region}`,
+          '',
+          '',
+        ].join('\n'),
+      );
+    }
+    if (server.consoleAdmin.generatedPassword !== undefined) {
+      process.stderr.write(
+        [
+          `Console sign-in (shown once; set FLEETJOBS_CONSOLE_PASSWORD to choose another): ${server.endpoints.http}/`,
+          `  user: ${server.consoleAdmin.username}`,
+          `  password: ${server.consoleAdmin.generatedPassword}`,
           '',
           '',
         ].join('\n'),
