@@ -13,6 +13,7 @@ import { RestJsonAdapter } from './protocols/aws/adapter.js';
 import { StaticCredentialStore, ChainedCredentialStore } from './protocols/aws/credentials.js';
 import { AwsDispatcher } from './protocols/aws/dispatcher.js';
 import { IamAdapter } from './protocols/aws/iam/iam.adapter.js';
+import { registerJobRoutes } from './protocols/aws/iot/jobs.routes.js';
 import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
 import { createHttpApp } from './protocols/http-app.js';
 import type { DeviceEndpoints } from './registry/endpoint.service.js';
@@ -79,6 +80,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     };
     const deviceEndpoints: DeviceEndpoints = {};
     const services = createServices(ctx, () => deviceEndpoints);
+    stoppers.push(() => services.jobDeletions.stop());
+    await services.jobDeletions.resume();
 
     const credentials = new ChainedCredentialStore([]);
     const adminStore = new StaticCredentialStore();
@@ -92,6 +95,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const dispatcher = new AwsDispatcher({ credentials, clock, logger });
     const iot = new RestJsonAdapter(['iot', 'execute-api'], 'control', 'AWS IoT');
     registerRegistryRoutes(iot, services);
+    registerJobRoutes(iot, services);
     dispatcher.register(iot);
     dispatcher.register(new IamAdapter(services.iam.roles, services.iam.policies));
     for (const [name, issue] of [

@@ -1,5 +1,6 @@
 import type { ServiceContext } from './context.js';
 import { createIamServices, type IamServices } from './iam/iam.services.js';
+import { createJobServices, type JobServices } from './jobs/job-services.js';
 import { EndpointService, type DeviceEndpoints } from './registry/endpoint.service.js';
 import { GroupsService } from './registry/groups.service.js';
 import { RegistryHookList } from './registry/registry.hooks.js';
@@ -9,7 +10,7 @@ import * as groupsRepo from './registry/groups.repository.js';
 import { TagsService } from './tags/tags.service.js';
 
 /** The one service layer every protocol, the console and the CLI call (DESIGN.md rule 1). */
-export interface Services {
+export interface Services extends JobServices {
   ctx: ServiceContext;
   registryHooks: RegistryHookList;
   things: ThingsService;
@@ -32,5 +33,6 @@ export function createServices(ctx: ServiceContext, deviceEndpoints: () => Devic
     tags,
     endpoints: new EndpointService(deviceEndpoints),
     iam: createIamServices(ctx),
+    ...createJobServices(ctx, tags, registryHooks),
   };
 }

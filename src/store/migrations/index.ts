@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_registry.js';
 import * as m0002 from './0002_outbox.js';
+import * as m0010 from './0010_jobs.js';
 import * as m0031 from './0031_iam.js';
 
 /**
@@ -11,5 +12,6 @@ import * as m0031 from './0031_iam.js';
 export const migrations: Record<string, Migration> = {
   '0001_registry': m0001,
   '0002_outbox': m0002,
+  '0010_jobs': m0010,
   '0031_iam': m0031,
 };

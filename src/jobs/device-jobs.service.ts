@@ -1,0 +1,297 @@
+import type { Updateable } from 'kysely';
+import type { ServiceContext } from '../context.js';
+import { ServiceError } from '../errors.js';
+import type { Executor } from '../store/database.js';
+import { validate } from '../validation.js';
+import {
+  checkDeviceStatus,
+  checkJobIdOrNext,
+  checkStatusDetails,
+  checkThingAndNamespace,
+  coerceDetails,
+  earliest,
+  executionNotFound,
+  executionState,
+  illegalTransition,
+  NEXT,
+  parseExpectedVersion,
+  PENDING_LIST_LIMIT,
+  STEP_TIMEOUT,
+  versionMismatch,
+} from './device-jobs.schemas.js';
+import { canTransition, type DeviceSettableStatus, type ExecutionStatus } from './execution-states.js';
+import { applyTransition } from './execution-transitions.js';
+import * as executions from './executions.repository.js';
+import type { ExecutionRow } from './executions.repository.js';
+import { detailsOf, deviceTime, secondsBeforeTimeout } from './job-render.js';
+import type { TimeoutConfig } from './job-configs.js';
+import * as jobs from './jobs.repository.js';
+import type { JobRow } from './jobs.repository.js';
+import type { JobExecutionsTable } from './jobs.tables.js';
+
+/** spec 2.6 data-plane JobExecutionSummary: integer epoch seconds. */
+export interface Summary {
+  jobId: string;
+  queuedAt: number;
+  startedAt?: number;
+  lastUpdatedAt: number;
+  versionNumber: number;
+  executionNumber: number;
+}
+
+/** spec 2.6 data-plane JobExecution; jobDocument is the JSON text (MQTT sends it as an object). */
+export interface DeviceExecution extends Summary {
+  thingName: string;
+  status: ExecutionStatus;
+  statusDetails?: Record<string, string>;
+  approximateSecondsBeforeTimedOut?: number;
+  jobDocument?: string;
+}
+
+export interface ExecutionState {
+  status: ExecutionStatus;
+  statusDetails: Record<string, string>;
+  versionNumber: number;
+}
+
+/**
+ * Produces the document a device receives. Today the stored document unchanged; the presigned
+ * URL feature replaces it (spec 6.1: placeholders are resolved on every delivery). Called outside
+ * any transaction, so it may do I/O.
+ */
+export type DocumentRenderer = (job: JobRow, thingName: string) => Promise<string> | string;
+
+export interface UpdateInput {
+  status: DeviceSettableStatus | string;
+  statusDetails?: Record<string, string>;
+  expectedVersion?: number | string;
+  executionNumber?: number;
+  includeJobExecutionState?: boolean;
+  includeJobDocument?: boolean;
+  stepTimeoutInMinutes?: number;
+}
+
+const minutes = (n: number): number => n * 60_000;
+
+/** The device side of executions (spec 4, 5.1, 5.3-5.6); the MQTT and HTTPS transports call this. */
+export class DeviceJobsService {
+  renderDocumentForDevice: DocumentRenderer = (job) => job.document;
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  private now(): number {
+    return this.ctx.clock.now().getTime();
+  }
+
+  private summary(row: ExecutionRow): Summary {
+    return {
+      jobId: row.job_id,
+      queuedAt: deviceTime(row.queued_at),
+      ...(row.started_at !== null && { startedAt: deviceTime(row.started_at) }),
+      lastUpdatedAt: deviceTime(row.last_updated_at),
+      versionNumber: row.version_number,
+      executionNumber: row.execution_number,
+    };
+  }
+
+  private async execution(row: ExecutionRow, withDocument: boolean): Promise<DeviceExecution> {
+    const details = detailsOf(row);
+    const left = secondsBeforeTimeout(row, this.now());
+    let jobDocument: string | undefined;
+    if (withDocument) {
+      const job = await jobs.findJob(this.ctx.db, row.job_id);
+      if (job) jobDocument = await this.renderDocumentForDevice(job, row.thing_name);
+    }
+    return {
+      jobId: row.job_id,
+      thingName: row.thing_name,
+      status: row.status,
+      ...(Object.keys(details).length > 0 && { statusDetails: details }),
+      queuedAt: deviceTime(row.queued_at),
+      ...(row.started_at !== null && { startedAt: deviceTime(row.started_at) }),
+      lastUpdatedAt: deviceTime(row.last_updated_at),
+      versionNumber: row.version_number,
+      executionNumber: row.execution_number,
+      ...(left !== undefined && { approximateSecondsBeforeTimedOut: left }),
+      ...(jobDocument !== undefined && { jobDocument }),
+    };
+  }
+
+  async getPendingJobExecutions(
+    thingName: string,
+    namespaceId?: string,
+  ): Promise<{ inProgressJobs: Summary[]; queuedJobs: Summary[] }> {
+    validate((v) => checkThingAndNamespace(v, thingName, namespaceId));
+    const rows = await executions.pendingOfThing(this.ctx.db, thingName, namespaceId ?? '', PENDING_LIST_LIMIT);
+    return {
+      inProgressJobs: rows.filter((r) => r.status === 'IN_PROGRESS').map((r) => this.summary(r)),
+      queuedJobs: rows.filter((r) => r.status === 'QUEUED').map((r) => this.summary(r)),
+    };
+  }
+
+  /** What notify / notify-next announce (spec 5.6); the notifier calls this after a change. */
+  async pendingState(
+    thingName: string,
+    namespaceId?: string,
+  ): Promise<{ pending: { IN_PROGRESS?: Summary[]; QUEUED?: Summary[] }; head?: DeviceExecution }> {
+    const rows = await executions.pendingOfThing(this.ctx.db, thingName, namespaceId ?? '', PENDING_LIST_LIMIT);
+    const inProgress = rows.filter((r) => r.status === 'IN_PROGRESS').map((r) => this.summary(r));
+    const queued = rows.filter((r) => r.status === 'QUEUED').map((r) => this.summary(r));
+    const head = rows[0];
+    return {
+      pending: {
+        ...(inProgress.length > 0 && { IN_PROGRESS: inProgress }),
+        ...(queued.length > 0 && { QUEUED: queued }),
+      },
+      ...(head !== undefined && { head: await this.execution(head, true) }),
+    };
+  }
+
+  /** spec 5.1: an IN_PROGRESS head is returned unchanged; else the oldest QUEUED one starts. */
+  async startNextPendingJobExecution(
+    thingName: string,
+    input: { statusDetails?: Record<string, string>; stepTimeoutInMinutes?: number } = {},
+    namespaceId?: string,
+  ): Promise<{ execution?: DeviceExecution }> {
+    const statusDetails = coerceDetails(input.statusDetails) as Record<string, string> | undefined;
+    validate((v) => {
+      checkThingAndNamespace(v, thingName, namespaceId);
+      checkStatusDetails(v, statusDetails);
+      v.number('stepTimeoutInMinutes', input.stepTimeoutInMinutes, { ...STEP_TIMEOUT, integer: true });
+    });
+    const ns = namespaceId ?? '';
+    const row = await this.ctx.db.transaction().execute(async (trx) => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const head = (await executions.pendingOfThing(trx, thingName, ns, 1))[0];
+        if (!head || head.status === 'IN_PROGRESS') return head;
+        const job = await jobs.lockJob(trx, this.ctx.dialect, head.job_id);
+        const now = this.now();
+        const inProgressDeadline = this.inProgressDeadline(job, now);
+        const stepDeadline =
+          input.stepTimeoutInMinutes !== undefined ? now + minutes(input.stepTimeoutInMinutes) : null;
+        const started = await applyTransition(trx, head, {
+          cause: 'start-next',
+          to: 'IN_PROGRESS',
+          now,
+          announce: false,
+          changes: {
+            started_at: now,
+            ...(statusDetails !== undefined && { status_details: detailsJson(statusDetails) }),
+            in_progress_deadline: inProgressDeadline,
+            step_deadline: stepDeadline,
+            timeout_at: earliest(inProgressDeadline, stepDeadline),
+          },
+        });
+        if (started) return started;
+        // Someone changed the head between our read and the job lock: look again.
+      }
+      throw new ServiceError('Throttling', 'The pending jobs of this thing are changing too fast; try again.');
+    });
+    return row ? { execution: await this.execution(row, true) } : {};
+  }
+
+  private inProgressDeadline(job: JobRow | undefined, now: number): number | null {
+    const timeout = job?.timeout_config ? (JSON.parse(job.timeout_config) as TimeoutConfig) : undefined;
+    return timeout?.inProgressTimeoutInMinutes !== undefined ? now + minutes(timeout.inProgressTimeoutInMinutes) : null;
+  }
+
+  async describeJobExecution(
+    thingName: string,
+    jobIdOrNext: string,
+    input: { executionNumber?: number; includeJobDocument?: boolean } = {},
+    namespaceId?: string,
+  ): Promise<{ execution?: DeviceExecution }> {
+    validate((v) => {
+      checkThingAndNamespace(v, thingName, namespaceId);
+      checkJobIdOrNext(v, jobIdOrNext);
+      v.number('executionNumber', input.executionNumber, { integer: true, min: 0 });
+      v.boolean('includeJobDocument', input.includeJobDocument);
+    });
+    const withDocument = input.includeJobDocument !== false;
+    if (jobIdOrNext === NEXT) {
+      const head = (await executions.pendingOfThing(this.ctx.db, thingName, namespaceId ?? '', 1))[0];
+      return head ? { execution: await this.execution(head, withDocument) } : {};
+    }
+    const row = await executions.findExecution(this.ctx.db, jobIdOrNext, thingName, input.executionNumber);
+    if (!row) throw executionNotFound(jobIdOrNext, thingName, input.executionNumber);
+    return { execution: await this.execution(row, withDocument) };
+  }
+
+  async updateJobExecution(
+    thingName: string,
+    jobId: string,
+    input: UpdateInput,
+    namespaceId?: string,
+  ): Promise<{ executionState?: ExecutionState; jobDocument?: string }> {
+    const statusDetails = coerceDetails(input.statusDetails) as Record<string, string> | undefined;
+    validate((v) => {
+      checkThingAndNamespace(v, thingName, namespaceId);
+      checkJobIdOrNext(v, jobId);
+      checkDeviceStatus(v, input.status);
+      checkStatusDetails(v, statusDetails);
+      v.number('executionNumber', input.executionNumber, { integer: true, min: 0 });
+      v.boolean('includeJobExecutionState', input.includeJobExecutionState);
+      v.boolean('includeJobDocument', input.includeJobDocument);
+      if (input.stepTimeoutInMinutes !== -1) {
+        v.number('stepTimeoutInMinutes', input.stepTimeoutInMinutes, { ...STEP_TIMEOUT, integer: true });
+      }
+    });
+    if (jobId === NEXT) throw new ServiceError('InvalidRequest', 'UpdateJobExecution needs a job id, not $next.');
+    const expectedVersion = parseExpectedVersion(input.expectedVersion);
+    const to = input.status as DeviceSettableStatus;
+    const updated = await this.ctx.db.transaction().execute(async (trx) => {
+      const job = await jobs.lockJob(trx, this.ctx.dialect, jobId);
+      const row = job && (await executions.findExecution(trx, jobId, thingName, input.executionNumber));
+      if (!row) throw executionNotFound(jobId, thingName, input.executionNumber);
+      if (expectedVersion !== undefined && expectedVersion !== row.version_number) {
+        throw versionMismatch(row, expectedVersion);
+      }
+      if (!canTransition('device-update', row.status, to)) throw illegalTransition(row, to);
+      const now = this.now();
+      const changes = this.updateChanges(row, job, to, now, statusDetails, input.stepTimeoutInMinutes);
+      const next = await applyTransition(trx, row, { cause: 'device-update', to, now, changes });
+      if (!next) throw await this.lostRace(trx, row, expectedVersion ?? row.version_number);
+      return next;
+    });
+    const job = input.includeJobDocument ? await jobs.findJob(this.ctx.db, jobId) : undefined;
+    return {
+      ...(input.includeJobExecutionState && { executionState: executionState(updated) }),
+      ...(job && { jobDocument: await this.renderDocumentForDevice(job, thingName) }),
+    };
+  }
+
+  private updateChanges(
+    row: ExecutionRow,
+    job: JobRow,
+    to: DeviceSettableStatus,
+    now: number,
+    statusDetails: Record<string, string> | undefined,
+    stepTimeoutInMinutes: number | undefined,
+  ): Updateable<JobExecutionsTable> {
+    const changes: Updateable<JobExecutionsTable> = {
+      // spec 4.3: omitted details are kept; given details replace the stored ones.
+      ...(statusDetails !== undefined && { status_details: detailsJson(statusDetails) }),
+    };
+    if (to !== 'IN_PROGRESS') return changes;
+    // spec 3.7: the in-progress timer starts with IN_PROGRESS and is then fixed for this execution.
+    const inProgress = row.status === 'QUEUED' ? this.inProgressDeadline(job, now) : row.in_progress_deadline;
+    let step = row.step_deadline;
+    if (stepTimeoutInMinutes === -1) step = null;
+    else if (stepTimeoutInMinutes !== undefined) step = now + minutes(stepTimeoutInMinutes);
+    return {
+      ...changes,
+      ...(row.started_at === null && { started_at: now }),
+      in_progress_deadline: inProgress,
+      step_deadline: step,
+      timeout_at: earliest(inProgress, step),
+    };
+  }
+
+  private async lostRace(trx: Executor, row: ExecutionRow, expected: number): Promise<ServiceError> {
+    const current = (await executions.findById(trx, row.id)) ?? row;
+    return versionMismatch(current, expected);
+  }
+}
+
+const detailsJson = (details: Record<string, string>): string | null =>
+  Object.keys(details).length === 0 ? null : JSON.stringify(details);

@@ -1,0 +1,90 @@
+import type { ServiceContext } from '../context.js';
+import type { TagsService } from '../tags/tags.service.js';
+import * as executions from './executions.repository.js';
+import * as jobs from './jobs.repository.js';
+
+const BATCH = 5000;
+
+/**
+ * Finishes DeleteJob in the background (spec 2.7: DELETION_IN_PROGRESS, then gone): executions go
+ * in batches of 5,000 per transaction so a 100,000-thing job never holds the database for long,
+ * then the job row. Jobs left in DELETION_IN_PROGRESS by a crash are resumed on start.
+ */
+export class JobDeletions {
+  private readonly queue: string[] = [];
+  private running: Promise<void> | undefined;
+  private paused = false;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly tags: TagsService,
+  ) {}
+
+  schedule(jobId: string): void {
+    if (!this.queue.includes(jobId)) this.queue.push(jobId);
+    this.kick();
+  }
+
+  /** Picks up jobs a previous process left half-deleted. */
+  async resume(): Promise<void> {
+    for (const id of await jobs.jobIdsInStatus(this.ctx.db, 'DELETION_IN_PROGRESS')) this.schedule(id);
+  }
+
+  /** Holds purging (tests use it to observe DELETION_IN_PROGRESS and its limit). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resumePurging(): void {
+    this.paused = false;
+    this.kick();
+  }
+
+  /** Resolves when nothing is left to purge (or purging is paused). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+  }
+
+  private kick(): void {
+    if (this.running || this.paused || this.stopped || this.queue.length === 0) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.paused && !this.stopped) {
+      const jobId = this.queue[0];
+      if (jobId === undefined) return;
+      try {
+        await this.purge(jobId);
+        this.queue.shift();
+      } catch (err) {
+        this.ctx.logger.error({ err, jobId }, 'purging a deleted job failed; it stays DELETION_IN_PROGRESS');
+        this.queue.shift();
+      }
+    }
+  }
+
+  private async purge(jobId: string): Promise<void> {
+    while (!this.stopped) {
+      const n = await this.ctx.db.transaction().execute((trx) => executions.deleteSomeOfJob(trx, jobId, BATCH));
+      if (n < BATCH) break;
+    }
+    if (this.stopped) return;
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const job = await jobs.lockJob(trx, this.ctx.dialect, jobId);
+      if (job?.status !== 'DELETION_IN_PROGRESS') return;
+      await executions.deleteSomeOfJob(trx, jobId, BATCH);
+      await this.tags.deleteAllTags(trx, this.ctx.arns.job(jobId));
+      await jobs.deleteJobRow(trx, jobId);
+    });
+  }
+}

@@ -1,0 +1,139 @@
+import type { ServiceContext } from '../context.js';
+import * as groupsRepo from '../registry/groups.repository.js';
+import { MAX_GROUPS_PER_THING } from '../registry/registry.schemas.js';
+import type { MembershipChange, RegistryHooks } from '../registry/registry.hooks.js';
+import type { Executor } from '../store/database.js';
+import { thingJobsChanged } from '../store/outbox.js';
+import { isPending } from './execution-states.js';
+import { applyTransition } from './execution-transitions.js';
+import * as executions from './executions.repository.js';
+import * as jobs from './jobs.repository.js';
+import type { JobRow } from './jobs.repository.js';
+
+const MEMBER_PAGE = 1000;
+
+/**
+ * What the registry's changes mean for jobs, inside the registry's own transaction (DESIGN.md
+ * rule 5): a thing that comes under a CONTINUOUS job's targets gets a QUEUED execution, one that
+ * leaves them has its pending execution REMOVED (spec 3.2), and a deleted thing's pending
+ * executions become REMOVED before its executions go with it (spec 2.7).
+ */
+export class JobsRegistryHooks implements RegistryHooks {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  private now(): number {
+    return this.ctx.clock.now().getTime();
+  }
+
+  async beforeThingDeleted(trx: Executor, thingName: string): Promise<void> {
+    const pending = await executions.allPendingOfThing(trx, thingName);
+    if (pending.length > 0) {
+      await jobs.lockJobs(
+        trx,
+        this.ctx.dialect,
+        pending.map((p) => p.job_id),
+      );
+      const now = this.now();
+      for (const p of pending) {
+        const current = await executions.findById(trx, p.id);
+        if (current && isPending(current.status)) {
+          await applyTransition(trx, current, { cause: 'remove', to: 'REMOVED', now });
+        }
+      }
+    }
+    // The REMOVED counts stay on the jobs (numberOfRemovedThings); the rows go with the thing.
+    await executions.deleteExecutionsOfThing(trx, thingName);
+  }
+
+  async afterMembershipChanged(trx: Executor, change: MembershipChange): Promise<void> {
+    const current = await groupsRepo.groupsOfThing(trx, change.thingName, undefined, MAX_GROUPS_PER_THING * 2);
+    const without = current.filter((g) => g !== change.groupName);
+    const withG = [...without, change.groupName];
+    if (change.kind === 'added') await this.reconcile(trx, change.thingName, without, withG);
+    else await this.reconcile(trx, change.thingName, withG, without);
+  }
+
+  async beforeGroupDeleted(trx: Executor, groupName: string): Promise<void> {
+    const reach = [...(await groupsRepo.ancestorsOf(trx, groupName)).map((g) => g.name), groupName];
+    if ((await jobs.continuousJobsTargeting(trx, reach)).length === 0) return;
+    let after: string | undefined;
+    for (;;) {
+      const members = await groupsRepo.listMemberThings(trx, [groupName], after, MEMBER_PAGE);
+      for (const thing of members.slice(0, MEMBER_PAGE)) {
+        const current = await groupsRepo.groupsOfThing(trx, thing, undefined, MAX_GROUPS_PER_THING * 2);
+        await this.reconcile(
+          trx,
+          thing,
+          current,
+          current.filter((g) => g !== groupName),
+        );
+      }
+      if (members.length <= MEMBER_PAGE) return;
+      after = members[MEMBER_PAGE - 1];
+    }
+  }
+
+  /** Groups whose targeting reaches a thing that is a member of `memberships`. */
+  private async reach(trx: Executor, memberships: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const g of memberships) {
+      out.add(g);
+      for (const a of await groupsRepo.ancestorsOf(trx, g)) out.add(a.name);
+    }
+    return out;
+  }
+
+  private async reconcile(trx: Executor, thingName: string, before: string[], after: string[]): Promise<void> {
+    const was = await this.reach(trx, before);
+    const is = await this.reach(trx, after);
+    const candidates = await jobs.continuousJobsTargeting(trx, [...new Set([...was, ...is])]);
+    if (candidates.length === 0) return;
+    const locked = await jobs.lockJobs(trx, this.ctx.dialect, candidates);
+    const targets = await jobs.targetsOf(
+      trx,
+      locked.map((j) => j.job_id),
+    );
+    for (const job of locked) {
+      if (job.status !== 'IN_PROGRESS' || job.target_selection !== 'CONTINUOUS') continue;
+      const mine = targets.filter((t) => t.job_id === job.job_id);
+      if (mine.some((t) => t.kind === 'thing' && t.name === thingName)) continue; // targeted by name: unaffected
+      const covered = (groups: Set<string>) => mine.some((t) => t.kind === 'group' && groups.has(t.name));
+      const coveredBefore = covered(was);
+      const coveredAfter = covered(is);
+      if (!coveredBefore && coveredAfter) await this.queue(trx, job, thingName);
+      if (coveredBefore && !coveredAfter) await this.remove(trx, job, thingName);
+    }
+  }
+
+  /** spec 3.2: a thing joining a target group gets the job at once (the rollout rate does not apply). */
+  private async queue(trx: Executor, job: JobRow, thingName: string): Promise<void> {
+    if (await executions.pendingOfJobAndThing(trx, job.job_id, thingName)) return;
+    const latest = await executions.findExecution(trx, job.job_id, thingName);
+    const now = this.now();
+    await executions.insertExecution(trx, {
+      job_id: job.job_id,
+      thing_name: thingName,
+      execution_number: (latest?.execution_number ?? 0) + 1,
+      namespace_id: job.namespace_id,
+      status: 'QUEUED',
+      status_details: null,
+      force_canceled: 0,
+      version_number: 1,
+      retry_attempt: 0,
+      queued_at: now,
+      started_at: null,
+      last_updated_at: now,
+      in_progress_deadline: null,
+      step_deadline: null,
+      timeout_at: null,
+    });
+    await jobs.addToCounters(trx, job.job_id, { QUEUED: 1 });
+    await thingJobsChanged(trx, [thingName], job.namespace_id, now);
+  }
+
+  /** spec 3.2: a thing that leaves every target group has its pending execution REMOVED. */
+  private async remove(trx: Executor, job: JobRow, thingName: string): Promise<void> {
+    const pending = await executions.pendingOfJobAndThing(trx, job.job_id, thingName);
+    if (pending) await applyTransition(trx, pending, { cause: 'remove', to: 'REMOVED', now: this.now() });
+  }
+}

@@ -1,0 +1,215 @@
+import { sql, type Selectable, type Updateable } from 'kysely';
+import type { Dialect, Executor } from '../store/database.js';
+import { COLUMN_OF, type ExecutionStatus } from './execution-states.js';
+import { jobSourcesOf, type JobStatus, type TargetSelection } from './job-states.js';
+import type { JobsTable, JobTargetsTable } from './jobs.tables.js';
+
+export type JobRow = Selectable<JobsTable>;
+export type JobTargetRow = Selectable<JobTargetsTable>;
+
+export async function findJob(db: Executor, jobId: string): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+}
+
+/**
+ * Reads the job and, on PostgreSQL, locks its row until commit. Every writer that touches a
+ * job's executions locks the job first, so counters, completion and cancellation serialize per
+ * job and two transactions never take the same locks in opposite orders. (SQLite serializes
+ * writers on its single connection.)
+ */
+export async function lockJob(db: Executor, dialect: Dialect, jobId: string): Promise<JobRow | undefined> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .$if(dialect === 'postgres', (q) => q.forUpdate())
+    .executeTakeFirst();
+}
+
+/** Locks several jobs in id order (the one global order, so no deadlock between lockers). */
+export async function lockJobs(db: Executor, dialect: Dialect, jobIds: readonly string[]): Promise<JobRow[]> {
+  const rows: JobRow[] = [];
+  for (const id of [...new Set(jobIds)].sort()) {
+    const row = await lockJob(db, dialect, id);
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+export async function insertJob(db: Executor, row: JobRow, targets: readonly JobTargetRow[]): Promise<void> {
+  await db.insertInto('jobs').values(row).execute();
+  if (targets.length > 0)
+    await db
+      .insertInto('job_targets')
+      .values([...targets])
+      .execute();
+}
+
+export async function addTargets(db: Executor, jobId: string, all: readonly string[], added: readonly JobTargetRow[]) {
+  await db
+    .updateTable('jobs')
+    .set({ targets: JSON.stringify(all) })
+    .where('job_id', '=', jobId)
+    .execute();
+  if (added.length > 0)
+    await db
+      .insertInto('job_targets')
+      .values([...added])
+      .execute();
+}
+
+export async function updateJob(db: Executor, jobId: string, changes: Updateable<JobsTable>): Promise<void> {
+  await db.updateTable('jobs').set(changes).where('job_id', '=', jobId).execute();
+}
+
+/** Moves a job from one of `from` to `to`; false when it was in another status (compare-and-set). */
+export async function setJobStatus(
+  db: Executor,
+  jobId: string,
+  from: readonly JobStatus[],
+  to: JobStatus,
+  changes: Updateable<JobsTable> = {},
+): Promise<boolean> {
+  const r = await db
+    .updateTable('jobs')
+    .set({ ...changes, status: to })
+    .where('job_id', '=', jobId)
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+/** Adds to the per-status counters; the caller holds the job lock. */
+export async function addToCounters(
+  db: Executor,
+  jobId: string,
+  deltas: Partial<Record<ExecutionStatus, number>>,
+): Promise<void> {
+  const set: Record<string, unknown> = {};
+  for (const [status, d] of Object.entries(deltas) as [ExecutionStatus, number][]) {
+    if (d === 0) continue;
+    const col = COLUMN_OF[status];
+    set[col] = sql`${sql.ref(col)} + ${d}`;
+  }
+  if (Object.keys(set).length === 0) return;
+  await db
+    .updateTable('jobs')
+    .set(set as Updateable<JobsTable>)
+    .where('job_id', '=', jobId)
+    .execute();
+}
+
+/** spec 3.2: a SNAPSHOT job whose executions are all terminal is COMPLETED. */
+export async function completeIfDone(db: Executor, jobId: string, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('jobs')
+    .set({ status: 'COMPLETED', completed_at: now, last_updated_at: now })
+    .where('job_id', '=', jobId)
+    .where('status', 'in', jobSourcesOf('complete'))
+    .where('target_selection', '=', 'SNAPSHOT')
+    .where('n_queued', '=', 0)
+    .where('n_in_progress', '=', 0)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+export async function countJobsInStatus(db: Executor, status: JobStatus): Promise<number> {
+  const row = await db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', status)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function jobIdsInStatus(db: Executor, status: JobStatus): Promise<string[]> {
+  const rows = await db.selectFrom('jobs').select('job_id').where('status', '=', status).execute();
+  return rows.map((r) => r.job_id);
+}
+
+export async function deleteJobRow(db: Executor, jobId: string): Promise<void> {
+  await db.deleteFrom('job_targets').where('job_id', '=', jobId).execute();
+  await db.deleteFrom('jobs').where('job_id', '=', jobId).execute();
+}
+
+export async function targetsOf(db: Executor, jobIds: readonly string[]): Promise<JobTargetRow[]> {
+  if (jobIds.length === 0) return [];
+  return db.selectFrom('job_targets').selectAll().where('job_id', 'in', jobIds).execute();
+}
+
+/** CONTINUOUS jobs that are rolling out and target one of the groups (spec 3.2). */
+export async function continuousJobsTargeting(db: Executor, groups: readonly string[]): Promise<string[]> {
+  if (groups.length === 0) return [];
+  const rows = await db
+    .selectFrom('job_targets as t')
+    .innerJoin('jobs as j', 'j.job_id', 't.job_id')
+    .select('j.job_id')
+    .distinct()
+    .where('t.kind', '=', 'group')
+    .where('t.name', 'in', groups)
+    .where('j.target_selection', '=', 'CONTINUOUS' satisfies TargetSelection)
+    .where('j.status', '=', 'IN_PROGRESS' satisfies JobStatus)
+    .execute();
+  return rows.map((r) => r.job_id);
+}
+
+export interface JobListFilter {
+  status?: JobStatus;
+  targetSelection?: TargetSelection;
+  thingGroupName?: string;
+  namespaceId?: string;
+  /** Keyset: the (created_at, job_id) of the last row of the previous page. */
+  after?: [number, string];
+  limit: number;
+}
+
+/** Newest first, keyset-paginated on (created_at, job_id). */
+export async function listJobRows(db: Executor, f: JobListFilter): Promise<JobRow[]> {
+  let q = db.selectFrom('jobs').selectAll('jobs');
+  if (f.status !== undefined) q = q.where('jobs.status', '=', f.status);
+  if (f.targetSelection !== undefined) q = q.where('jobs.target_selection', '=', f.targetSelection);
+  if (f.namespaceId !== undefined) q = q.where('jobs.namespace_id', '=', f.namespaceId);
+  if (f.thingGroupName !== undefined) {
+    const group = f.thingGroupName;
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('job_targets')
+          .select('job_targets.job_id')
+          .whereRef('job_targets.job_id', '=', 'jobs.job_id')
+          .where('job_targets.kind', '=', 'group')
+          .where('job_targets.name', '=', group),
+      ),
+    );
+  }
+  if (f.after !== undefined) {
+    const [createdAt, jobId] = f.after;
+    q = q.where((eb) =>
+      eb.or([
+        eb('jobs.created_at', '<', createdAt),
+        eb.and([eb('jobs.created_at', '=', createdAt), eb('jobs.job_id', '<', jobId)]),
+      ]),
+    );
+  }
+  return q
+    .orderBy('jobs.created_at', 'desc')
+    .orderBy('jobs.job_id', 'desc')
+    .limit(f.limit + 1)
+    .execute();
+}
+
+/** The id of the first existing group each job targets (JobSummary.thingGroupId). */
+export async function firstGroupIds(db: Executor, jobIds: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (jobIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('job_targets as t')
+    .innerJoin('thing_groups as g', 'g.name', 't.name')
+    .select(['t.job_id', 'g.id', 't.name'])
+    .where('t.kind', '=', 'group')
+    .where('t.job_id', 'in', jobIds)
+    .orderBy('t.name')
+    .execute();
+  for (const r of rows) if (!out.has(r.job_id)) out.set(r.job_id, r.id);
+  return out;
+}

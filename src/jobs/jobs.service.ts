@@ -1,0 +1,306 @@
+import type { ServiceContext } from '../context.js';
+import { ServiceError } from '../errors.js';
+import type { TagsService } from '../tags/tags.service.js';
+import type { Executor } from '../store/database.js';
+import { decodeToken, toPage } from '../store/pagination.js';
+import { DESCRIPTION_RULE, validate } from '../validation.js';
+import { isUniqueViolation } from './db-errors.js';
+import type { RetryConfig } from './job-configs.js';
+import { jobShape, jobSummaryShape } from './job-render.js';
+import { noDocumentSources, resolveSource, type DocumentSourceFetcher } from './job-sources.js';
+import { JOB_STATUSES, TARGET_SELECTIONS, type JobStatus, type TargetSelection } from './job-states.js';
+import * as jobs from './jobs.repository.js';
+import type { JobRow } from './jobs.repository.js';
+import {
+  checkCreateJob,
+  checkDocument,
+  checkJobId,
+  checkNamespace,
+  checkTargets,
+  checkUpdateJob,
+  GROUP_ID_RULE,
+  JOB_LIMITS,
+  NAME_RULE,
+  pageInput,
+  type CreateJobInput,
+  type UpdateJobInput,
+} from './jobs.schemas.js';
+import { parseTargets, requireTargetsExist, rollOut, scopeOf } from './targets.js';
+
+const toJson = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+
+export function jobNotFound(jobId: string): ServiceError {
+  return new ServiceError('ResourceNotFound', `Job ${jobId} does not exist.`);
+}
+
+/** Jobs: create, update, describe, list and target them (spec 2.1, 2.3, 2.7, 3). */
+export class JobsService {
+  /** The object store replaces this to read documentSource URLs. */
+  fetchDocumentSource: DocumentSourceFetcher = noDocumentSources;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly tags: TagsService,
+  ) {}
+
+  private now(): number {
+    return this.ctx.clock.now().getTime();
+  }
+
+  async requireJob(db: Executor, jobId: string, lock = false): Promise<JobRow> {
+    const row = lock ? await jobs.lockJob(db, this.ctx.dialect, jobId) : await jobs.findJob(db, jobId);
+    if (!row) throw jobNotFound(jobId);
+    return row;
+  }
+
+  async createJob(input: CreateJobInput) {
+    const now = this.now();
+    checkCreateJob(input, now);
+    const source = await resolveSource(this.ctx.db, this.ctx.arns, this.fetchDocumentSource, input);
+    checkDocument(source.document);
+    const targets = parseTargets(this.ctx.arns, input.jobId, input.targets!);
+    if (targets.length > JOB_LIMITS.maxTargets) {
+      throw new ServiceError(
+        'LimitExceeded',
+        `A job may have at most ${JOB_LIMITS.maxTargets} targets, not ${targets.length}.`,
+      );
+    }
+    const d = source.defaults;
+    const scheduling = input.schedulingConfig ?? (d.maintenanceWindows && { maintenanceWindows: d.maintenanceWindows });
+    const status: JobStatus = input.schedulingConfig?.startTime !== undefined ? 'SCHEDULED' : 'IN_PROGRESS';
+    const row: JobRow = {
+      job_id: input.jobId,
+      namespace_id: input.namespaceId ?? '',
+      status,
+      target_selection: input.targetSelection ?? 'SNAPSHOT',
+      targets: JSON.stringify(targets.map((t) => t.arn)),
+      description: input.description ?? null,
+      document: source.document,
+      document_before_substitution: source.documentBeforeSubstitution ?? null,
+      document_source: source.documentSource ?? null,
+      document_parameters: toJson(input.documentParameters),
+      job_template_arn: source.jobTemplateArn ?? null,
+      presigned_url_config: toJson(input.presignedUrlConfig ?? d.presignedUrlConfig),
+      rollout_config: toJson(input.jobExecutionsRolloutConfig ?? d.jobExecutionsRolloutConfig),
+      abort_config: toJson(input.abortConfig ?? d.abortConfig),
+      timeout_config: toJson(input.timeoutConfig ?? d.timeoutConfig),
+      retry_config: toJson(input.jobExecutionsRetryConfig ?? d.jobExecutionsRetryConfig),
+      scheduling_config: toJson(scheduling),
+      staged_rollout: toJson(input.stagedRollout),
+      destination_package_versions: toJson(input.destinationPackageVersions ?? d.destinationPackageVersions),
+      force_canceled: 0,
+      reason_code: null,
+      comment: null,
+      created_at: now,
+      last_updated_at: now,
+      completed_at: null,
+      n_queued: 0,
+      n_in_progress: 0,
+      n_succeeded: 0,
+      n_failed: 0,
+      n_timed_out: 0,
+      n_rejected: 0,
+      n_removed: 0,
+      n_canceled: 0,
+    };
+    const jobArn = this.ctx.arns.job(input.jobId);
+    const exists = () =>
+      new ServiceError('ResourceAlreadyExists', `Job ${input.jobId} already exists.`, {
+        resourceId: input.jobId,
+        resourceArn: jobArn,
+      });
+    try {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        if (await jobs.findJob(trx, input.jobId)) throw exists();
+        await requireTargetsExist(trx, targets);
+        await jobs.insertJob(trx, row, targets);
+        if (input.tags && input.tags.length > 0) await this.tags.putTags(trx, jobArn, input.tags);
+        if (status === 'IN_PROGRESS') await this.startRollout(trx, row, now);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw exists();
+      throw err;
+    }
+    return { jobArn, jobId: input.jobId, ...(row.description !== null && { description: row.description }) };
+  }
+
+  /** Creates every execution of a job that starts rolling out (spec 2.7), in the caller's transaction. */
+  private async startRollout(trx: Executor, job: JobRow, now: number): Promise<void> {
+    const scope = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
+    const created = await rollOut(trx, job, scope, now);
+    // A SNAPSHOT job on empty groups has nothing to wait for.
+    if (created === 0) await jobs.completeIfDone(trx, job.job_id, now);
+  }
+
+  /** SCHEDULED -> IN_PROGRESS when startTime arrives (spec 3.9); the scheduler calls this. */
+  async startScheduledJob(jobId: string): Promise<boolean> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const job = await this.requireJob(trx, jobId, true);
+      const now = this.now();
+      if (!(await jobs.setJobStatus(trx, jobId, ['SCHEDULED'], 'IN_PROGRESS', { last_updated_at: now }))) return false;
+      await this.startRollout(trx, { ...job, status: 'IN_PROGRESS' }, now);
+      return true;
+    });
+  }
+
+  async updateJob(input: UpdateJobInput): Promise<void> {
+    checkUpdateJob(input);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const job = await this.requireJob(trx, input.jobId, true);
+      if (job.status === 'DELETION_IN_PROGRESS') {
+        throw new ServiceError('InvalidRequest', `Job ${input.jobId} is being deleted and cannot be updated.`);
+      }
+      if (input.jobExecutionsRetryConfig) checkRetryChange(job, input.jobExecutionsRetryConfig);
+      await jobs.updateJob(trx, input.jobId, {
+        last_updated_at: this.now(),
+        ...(input.description !== undefined && { description: input.description }),
+        ...(input.presignedUrlConfig && { presigned_url_config: toJson(input.presignedUrlConfig) }),
+        ...(input.jobExecutionsRolloutConfig && { rollout_config: toJson(input.jobExecutionsRolloutConfig) }),
+        ...(input.abortConfig && { abort_config: toJson(input.abortConfig) }),
+        // spec 3.7: running executions keep the deadline they were given when they started.
+        ...(input.timeoutConfig && { timeout_config: toJson(input.timeoutConfig) }),
+        ...(input.jobExecutionsRetryConfig && { retry_config: toJson(input.jobExecutionsRetryConfig) }),
+        ...(input.stagedRollout && { staged_rollout: toJson(input.stagedRollout) }),
+      });
+    });
+  }
+
+  async describeJob(jobId: string, beforeSubstitution?: boolean) {
+    validate((v) => {
+      checkJobId(v, jobId);
+      v.boolean('beforeSubstitution', beforeSubstitution);
+    });
+    const job = await this.requireJob(this.ctx.db, jobId);
+    return {
+      ...(job.document_source !== null && { documentSource: job.document_source }),
+      job: jobShape(job, this.ctx.arns),
+    };
+  }
+
+  async getJobDocument(jobId: string, beforeSubstitution?: boolean) {
+    validate((v) => {
+      checkJobId(v, jobId);
+      v.boolean('beforeSubstitution', beforeSubstitution);
+    });
+    const job = await this.requireJob(this.ctx.db, jobId);
+    // spec 6.1: the control plane returns the stored document; presigned URLs are made for devices only.
+    return { document: (beforeSubstitution && job.document_before_substitution) || job.document };
+  }
+
+  async listJobs(input: {
+    status?: string;
+    targetSelection?: string;
+    maxResults?: number;
+    nextToken?: string;
+    thingGroupName?: string;
+    thingGroupId?: string;
+    namespaceId?: string;
+  }) {
+    validate((v) => {
+      v.string('status', input.status, { enum: JOB_STATUSES });
+      v.string('targetSelection', input.targetSelection, { enum: TARGET_SELECTIONS });
+      v.string('thingGroupName', input.thingGroupName, NAME_RULE);
+      v.string('thingGroupId', input.thingGroupId, GROUP_ID_RULE);
+      checkNamespace(v, input.namespaceId);
+    });
+    const limit = pageInput(input);
+    const token = decodeToken(input.nextToken, 2);
+    let groupName = input.thingGroupName;
+    if (input.thingGroupId !== undefined) {
+      const group = await this.ctx.db
+        .selectFrom('thing_groups')
+        .select('name')
+        .where('id', '=', input.thingGroupId)
+        .executeTakeFirst();
+      if (!group)
+        throw new ServiceError('ResourceNotFound', `Thing group with id ${input.thingGroupId} does not exist.`);
+      if (groupName !== undefined && groupName !== group.name) return { jobs: [] };
+      groupName = group.name;
+    }
+    const rows = await jobs.listJobRows(this.ctx.db, {
+      status: input.status as JobStatus | undefined,
+      targetSelection: input.targetSelection as TargetSelection | undefined,
+      thingGroupName: groupName,
+      namespaceId: input.namespaceId,
+      after: token && [Number(token[0]), String(token[1])],
+      limit,
+    });
+    const page = toPage(rows, limit, (r) => [r.created_at, r.job_id]);
+    const groupIds = await jobs.firstGroupIds(
+      this.ctx.db,
+      page.items.map((r) => r.job_id),
+    );
+    return {
+      jobs: page.items.map((r) => jobSummaryShape(r, this.ctx.arns, groupIds.get(r.job_id))),
+      ...(page.nextToken !== undefined && { nextToken: page.nextToken }),
+    };
+  }
+
+  /** spec 2.7: more groups for a CONTINUOUS job that is IN_PROGRESS; at most 100 targets in all. */
+  async associateTargetsWithJob(input: { jobId: string; targets?: string[]; comment?: string; namespaceId?: string }) {
+    validate((v) => {
+      checkJobId(v, input.jobId);
+      checkTargets(v, input.targets);
+      v.string('comment', input.comment, DESCRIPTION_RULE);
+      checkNamespace(v, input.namespaceId);
+    });
+    const added = parseTargets(this.ctx.arns, input.jobId, input.targets!);
+    const thing = added.find((t) => t.kind !== 'group');
+    if (thing)
+      throw new ServiceError(
+        'InvalidRequest',
+        `AssociateTargetsWithJob takes thing group ARNs; ${thing.arn} is a thing.`,
+      );
+    const job = await this.ctx.db.transaction().execute(async (trx) => {
+      const job = await this.requireJob(trx, input.jobId, true);
+      if (job.target_selection !== 'CONTINUOUS') {
+        throw new ServiceError(
+          'InvalidRequest',
+          `Job ${job.job_id} is a SNAPSHOT job; only CONTINUOUS jobs take more targets.`,
+        );
+      }
+      if (job.status !== 'IN_PROGRESS') {
+        throw new ServiceError(
+          'InvalidRequest',
+          `Job ${job.job_id} is ${job.status}; targets can be added only while it is IN_PROGRESS.`,
+        );
+      }
+      await requireTargetsExist(trx, added);
+      const existing = JSON.parse(job.targets) as string[];
+      const fresh = added.filter((t) => !existing.includes(t.arn));
+      const all = [...existing, ...fresh.map((t) => t.arn)];
+      if (all.length > JOB_LIMITS.maxTargets) {
+        throw new ServiceError(
+          'LimitExceeded',
+          `A job may have at most ${JOB_LIMITS.maxTargets} targets; this would make ${all.length}.`,
+        );
+      }
+      if (fresh.length > 0) {
+        const before = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
+        await jobs.addTargets(trx, job.job_id, all, fresh);
+        // Things the job already covered keep their executions; newly covered things get one.
+        await rollOut(trx, job, await scopeOf(trx, fresh), this.now(), before);
+      }
+      return job;
+    });
+    return {
+      jobArn: this.ctx.arns.job(job.job_id),
+      jobId: job.job_id,
+      ...(job.description !== null && { description: job.description }),
+    };
+  }
+}
+
+/** spec 2.7 / 3.8: once a job exists, a retry count can only be changed to 0. */
+function checkRetryChange(job: JobRow, next: RetryConfig): void {
+  const current = job.retry_config ? (JSON.parse(job.retry_config) as RetryConfig) : { criteriaList: [] };
+  for (const c of next.criteriaList) {
+    const was = current.criteriaList.find((x) => x.failureType === c.failureType)?.numberOfRetries ?? 0;
+    if (c.numberOfRetries !== 0 && c.numberOfRetries !== was) {
+      throw new ServiceError(
+        'InvalidRequest',
+        `The retry count for ${c.failureType} of job ${job.job_id} is ${was}; an existing job's retry count can only be changed to 0.`,
+      );
+    }
+  }
+}
