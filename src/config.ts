@@ -74,6 +74,8 @@ export interface Config {
   logLevel: string;
   adminAccessKeyId?: string;
   adminSecretAccessKey?: string;
+  /** FLEETJOBS_CONSOLE_PASSWORD: the console admin's password (env only, never a flag). */
+  consolePassword?: string;
 }
 
 export class ConfigError extends Error {
@@ -165,9 +167,13 @@ export function resolveConfig({ flags, env, cwd = process.cwd() }: ConfigSources
     logLevel: raw.logLevel,
     ...(env.FLEETJOBS_ACCESS_KEY_ID && { adminAccessKeyId: env.FLEETJOBS_ACCESS_KEY_ID }),
     ...(env.FLEETJOBS_SECRET_ACCESS_KEY && { adminSecretAccessKey: env.FLEETJOBS_SECRET_ACCESS_KEY }),
+    ...(env.FLEETJOBS_CONSOLE_PASSWORD && { consolePassword: env.FLEETJOBS_CONSOLE_PASSWORD }),
   };
   if ((config.adminAccessKeyId === undefined) !== (config.adminSecretAccessKey === undefined)) {
     problems.push('FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY must be set together');
+  }
+  if (config.consolePassword !== undefined && config.consolePassword.length < 8) {
+    problems.push('FLEETJOBS_CONSOLE_PASSWORD must have at least 8 characters');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

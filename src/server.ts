@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { Arns } from './arns.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config, ListenAddress } from './config.js';
+import { registerConsole } from './console/console-app.js';
+import type { AdminAccount } from './console/auth.service.js';
 import type { ServiceContext } from './context.js';
 import { loadAdminCredentials, type AdminCredentials } from './iam/admin-credentials.js';
 import { createLogger } from './logger.js';
@@ -35,6 +37,8 @@ export interface RunningServer {
   services: Services;
   store: Store;
   admin: AdminCredentials;
+  /** The console's admin account; generatedPassword only on the start that created it. */
+  consoleAdmin: AdminAccount;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -106,7 +110,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       dispatcher.declareUnavailable(name, `The service '${name}' (${issue}) is not available on this server yet.`);
     }
 
-    const app = createHttpApp(dispatcher);
+    const consoleAdmin = await services.consoleAuth.ensureAdmin(config.consolePassword);
+    const app = createHttpApp(dispatcher, {
+      mount: (http) =>
+        registerConsole(http, {
+          auth: services.consoleAuth,
+          services,
+          dispatcher,
+          partition: ctx.arns.partition,
+          logger,
+        }),
+    });
     stoppers.push(() => app.close());
     const httpAddress = await listen(app, config.http);
     const endpoints: Endpoints = {
@@ -114,7 +128,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     };
     writeFileSync(join(config.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
     logger.info({ endpoints, database: store.dialect }, 'fleetjobs is ready');
-    return { config, endpoints, services, store, admin, logger, stop: stopAll };
+    return { config, endpoints, services, store, admin, consoleAdmin, logger, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,3 +1,4 @@
+import { ConsoleAuthService } from './console/auth.service.js';
 import type { ServiceContext } from './context.js';
 import { createIamServices, type IamServices } from './iam/iam.services.js';
 import { createJobServices, type JobServices } from './jobs/job-services.js';
@@ -18,6 +19,7 @@ export interface Services extends JobServices {
   tags: TagsService;
   endpoints: EndpointService;
   iam: IamServices;
+  consoleAuth: ConsoleAuthService;
 }
 
 export function createServices(ctx: ServiceContext, deviceEndpoints: () => DeviceEndpoints): Services {
@@ -33,6 +35,7 @@ export function createServices(ctx: ServiceContext, deviceEndpoints: () => Devic
     tags,
     endpoints: new EndpointService(deviceEndpoints),
     iam: createIamServices(ctx),
+    consoleAuth: new ConsoleAuthService(ctx),
     ...createJobServices(ctx, tags, registryHooks),
   };
 }

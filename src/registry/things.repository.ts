@@ -51,6 +51,8 @@ export interface ThingListFilter {
   attributeValue?: string;
   usePrefixAttributeValue?: boolean;
   thingTypeName?: string;
+  /** Console search (not an AWS parameter): names starting with this. */
+  namePrefix?: string;
 }
 
 /** Keyset page ordered by name; attribute filters go through the (name, value, thing) index. */
@@ -76,6 +78,9 @@ export async function listThingRows(db: Executor, f: ThingListFilter): Promise<T
     );
   }
   if (f.thingTypeName !== undefined) q = q.where('things.thing_type_name', '=', f.thingTypeName);
+  if (f.namePrefix !== undefined) {
+    q = q.where('things.name', '>=', f.namePrefix).where('things.name', '<', `${f.namePrefix}\uffff`);
+  }
   if (f.after !== undefined) q = q.where('things.name', '>', f.after);
   return q
     .orderBy('things.name')

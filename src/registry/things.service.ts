@@ -29,6 +29,8 @@ export interface ListThingsInput {
   attributeValue?: string;
   thingTypeName?: string;
   usePrefixAttributeValue?: boolean;
+  /** fleetjobs extension for the console's search (ListThings has no name filter). */
+  namePrefix?: string;
 }
 
 const parseAttributes = (json: string): Record<string, string> => JSON.parse(json) as Record<string, string>;
@@ -108,6 +110,7 @@ export class ThingsService {
       v.string('attributeName', input.attributeName, { max: 128, pattern: PATTERNS.attributeName });
       v.string('attributeValue', input.attributeValue, { max: 800, pattern: PATTERNS.attributeValue });
       v.string('thingTypeName', input.thingTypeName, NAME_RULE);
+      v.string('namePrefix', input.namePrefix, { max: 128, pattern: PATTERNS.thingName });
       if (input.attributeValue !== undefined && input.attributeName === undefined) {
         v.fail('attributeName', null, 'Member must not be null when attributeValue is given');
       }
@@ -121,6 +124,7 @@ export class ThingsService {
       attributeValue: input.attributeValue,
       usePrefixAttributeValue: input.usePrefixAttributeValue,
       thingTypeName: input.thingTypeName,
+      namePrefix: input.namePrefix,
     });
     const page = toPage(rows, limit, (r) => [r.name]);
     return {

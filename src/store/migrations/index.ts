@@ -3,6 +3,7 @@ import * as m0001 from './0001_registry.js';
 import * as m0002 from './0002_outbox.js';
 import * as m0010 from './0010_jobs.js';
 import * as m0031 from './0031_iam.js';
+import * as m0050 from './0050_console.js';
 
 /**
  * Numbered migrations, applied in name order on start. Number ranges by feature keep parallel
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0002_outbox': m0002,
   '0010_jobs': m0010,
   '0031_iam': m0031,
+  '0050_console': m0050,
 };
