@@ -46,6 +46,12 @@ export const OPTIONS = [
     help: 's3://bucket-prefix?endpoint=... for an S3 backend; default: the data dir',
   },
   { key: 'cluster', flag: 'cluster', def: '', help: 'redis://... to join the brokers of several replicas' },
+  {
+    key: 'deviceTopics',
+    flag: 'device-topics',
+    def: '',
+    help: "MQTT topic filters devices may also use, comma-separated; {thing} is the device's thing name",
+  },
   { key: 'logLevel', flag: 'log-level', def: 'info', help: 'fatal, error, warn, info, debug or trace' },
 ] as const;
 
@@ -71,6 +77,8 @@ export interface Config {
   publicHost?: string;
   objects?: string;
   cluster?: string;
+  /** Extra MQTT topic filters devices may publish and subscribe to ({thing} = own thing name). */
+  deviceTopics?: string;
   logLevel: string;
   adminAccessKeyId?: string;
   adminSecretAccessKey?: string;
@@ -164,6 +172,7 @@ export function resolveConfig({ flags, env, cwd = process.cwd() }: ConfigSources
     ...(raw.publicHost !== '' && { publicHost: raw.publicHost }),
     ...(raw.objects !== '' && { objects: raw.objects }),
     ...(raw.cluster !== '' && { cluster: raw.cluster }),
+    ...(raw.deviceTopics !== '' && { deviceTopics: raw.deviceTopics }),
     logLevel: raw.logLevel,
     ...(env.FLEETJOBS_ACCESS_KEY_ID && { adminAccessKeyId: env.FLEETJOBS_ACCESS_KEY_ID }),
     ...(env.FLEETJOBS_SECRET_ACCESS_KEY && { adminSecretAccessKey: env.FLEETJOBS_SECRET_ACCESS_KEY }),

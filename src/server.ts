@@ -14,10 +14,14 @@ import { createLogger } from './logger.js';
 import { RestJsonAdapter } from './protocols/aws/adapter.js';
 import { StaticCredentialStore, ChainedCredentialStore } from './protocols/aws/credentials.js';
 import { AwsDispatcher } from './protocols/aws/dispatcher.js';
+import { registerJobsDataRoutes } from './protocols/device-https/jobs-data.routes.js';
 import { IamAdapter } from './protocols/aws/iam/iam.adapter.js';
+import { registerCertificateRoutes } from './protocols/aws/iot/certificates.routes.js';
 import { registerJobRoutes } from './protocols/aws/iot/jobs.routes.js';
 import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
 import { createHttpApp } from './protocols/http-app.js';
+import { startDevicePlane, type DevicePlane } from './protocols/mqtt/device-plane.js';
+import { OutboxSignal } from './notifier/outbox-signal.js';
 import type { DeviceEndpoints } from './registry/endpoint.service.js';
 import { createServices, type Services } from './services.js';
 import { openStore, type Store } from './store/database.js';
@@ -32,6 +36,7 @@ export interface Endpoints {
 }
 
 export interface RunningServer {
+  devicePlane: DevicePlane;
   config: Config;
   endpoints: Endpoints;
   services: Services;
@@ -75,8 +80,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     }
   };
   try {
+    // Wakes the notifier when outbox rows are written (src/notifier/outbox-signal.ts).
+    const outboxSignal = new OutboxSignal();
     const ctx: ServiceContext = {
-      db: store.db,
+      db: store.db.withPlugin(outboxSignal.plugin),
       dialect: store.dialect,
       clock,
       arns: new Arns({ region: config.region, account: config.account }),
@@ -99,16 +106,33 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const dispatcher = new AwsDispatcher({ credentials, clock, logger });
     const iot = new RestJsonAdapter(['iot', 'execute-api'], 'control', 'AWS IoT');
     registerRegistryRoutes(iot, services);
+    registerCertificateRoutes(iot, services);
     registerJobRoutes(iot, services);
     dispatcher.register(iot);
+    // spec 1.4: same paths as some iot routes; the credential scope's service picks the adapter.
+    const jobsData = new RestJsonAdapter(['iot-jobs-data'], 'data', 'AWS IoT Jobs data plane');
+    registerJobsDataRoutes(jobsData, () => services.deviceJobs);
+    dispatcher.register(jobsData);
     dispatcher.register(new IamAdapter(services.iam.roles, services.iam.policies));
     for (const [name, issue] of [
-      ['iot-jobs-data', 'the jobs data plane'],
       ['s3', 'the object store'],
       ['signer', 'code signing'],
     ] as const) {
       dispatcher.declareUnavailable(name, `The service '${name}' (${issue}) is not available on this server yet.`);
     }
+
+    const devicePlane = await startDevicePlane({
+      config,
+      services,
+      dispatcher,
+      jobsData,
+      jobs: () => services.deviceJobs,
+      signal: outboxSignal,
+      clock,
+      logger,
+    });
+    stoppers.push(() => devicePlane.stop());
+    Object.assign(deviceEndpoints, devicePlane.deviceEndpoints);
 
     const consoleAdmin = await services.consoleAuth.ensureAdmin(config.consolePassword);
     const app = createHttpApp(dispatcher, {
@@ -125,10 +149,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const httpAddress = await listen(app, config.http);
     const endpoints: Endpoints = {
       http: `http://${hostForUrl(config.publicHost ?? config.http.host)}:${httpAddress.port}`,
+      ...devicePlane.endpoints,
     };
     writeFileSync(join(config.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
     logger.info({ endpoints, database: store.dialect }, 'fleetjobs is ready');
-    return { config, endpoints, services, store, admin, consoleAdmin, logger, stop: stopAll };
+    return { config, endpoints, devicePlane, services, store, admin, consoleAdmin, logger, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,4 +1,5 @@
 import { ConsoleAuthService } from './console/auth.service.js';
+import { createCertificateServices, type CertificateServices } from './certificates/certificate-services.js';
 import type { ServiceContext } from './context.js';
 import { createIamServices, type IamServices } from './iam/iam.services.js';
 import { createJobServices, type JobServices } from './jobs/job-services.js';
@@ -11,7 +12,7 @@ import * as groupsRepo from './registry/groups.repository.js';
 import { TagsService } from './tags/tags.service.js';
 
 /** The one service layer every protocol, the console and the CLI call (DESIGN.md rule 1). */
-export interface Services extends JobServices {
+export interface Services extends CertificateServices, JobServices {
   ctx: ServiceContext;
   registryHooks: RegistryHookList;
   things: ThingsService;
@@ -36,6 +37,7 @@ export function createServices(ctx: ServiceContext, deviceEndpoints: () => Devic
     endpoints: new EndpointService(deviceEndpoints),
     iam: createIamServices(ctx),
     consoleAuth: new ConsoleAuthService(ctx),
+    ...createCertificateServices(ctx, tags, registryHooks),
     ...createJobServices(ctx, tags, registryHooks),
   };
 }

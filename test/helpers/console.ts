@@ -74,3 +74,61 @@ export async function adminConsole(t: TestServer): Promise<ConsoleClient> {
   if (res.status !== 200) throw new Error(`console sign-in failed: ${res.status} ${JSON.stringify(res.body)}`);
   return c;
 }
+
+export interface ServerEvent {
+  event: string;
+  data: unknown;
+}
+
+/** A server-sent event stream of the console, read event by event. */
+export class EventReader {
+  private buffer = '';
+  private readonly decoder = new TextDecoder();
+
+  private constructor(
+    readonly status: number,
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+    private readonly abort: AbortController,
+  ) {}
+
+  static async open(c: ConsoleClient, path: string): Promise<EventReader> {
+    const abort = new AbortController();
+    const res = await fetch(`${c.endpoint}/console/api${path}`, {
+      headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'text/event-stream' },
+      signal: abort.signal,
+    });
+    return new EventReader(res.status, res.body?.getReader(), abort);
+  }
+
+  /** The next event, or undefined when the server ended the stream. */
+  async next(): Promise<ServerEvent | undefined> {
+    for (;;) {
+      const end = this.buffer.indexOf('\n\n');
+      if (end !== -1) {
+        const block = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        const lines = block.split('\n');
+        const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
+        const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
+        if (event !== undefined) return { event, data: data === undefined ? undefined : JSON.parse(data) };
+        continue; // comments and retry lines
+      }
+      const chunk = await this.reader?.read();
+      if (!chunk || chunk.done) return undefined;
+      this.buffer += this.decoder.decode(chunk.value, { stream: true });
+    }
+  }
+
+  /** Events until one satisfies the predicate. */
+  async until(match: (e: ServerEvent) => boolean): Promise<ServerEvent> {
+    for (;;) {
+      const e = await this.next();
+      if (!e) throw new Error('the event stream ended');
+      if (match(e)) return e;
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}

@@ -2,6 +2,8 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_registry.js';
 import * as m0002 from './0002_outbox.js';
 import * as m0010 from './0010_jobs.js';
+import * as m0020 from './0020_certificates.js';
+import * as m0021 from './0021_notifier.js';
 import * as m0031 from './0031_iam.js';
 import * as m0050 from './0050_console.js';
 
@@ -14,6 +16,8 @@ export const migrations: Record<string, Migration> = {
   '0001_registry': m0001,
   '0002_outbox': m0002,
   '0010_jobs': m0010,
+  '0020_certificates': m0020,
+  '0021_notifier': m0021,
   '0031_iam': m0031,
   '0050_console': m0050,
 };

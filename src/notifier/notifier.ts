@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import { epochSeconds, systemClock, type Clock } from '../clock.js';
+import type { Db, Dialect } from '../store/database.js';
+import type { DeviceJobsApi } from '../protocols/mqtt/device-jobs-api.js';
+import { headKey, notifyNextPayload, notifyPayload, pendingKey } from '../protocols/mqtt/jobs-payloads.js';
+import { notifyNamespaceTopic, notifyNextTopic, notifyTopic } from '../protocols/mqtt/subscribe-replay.js';
+import * as repo from './notifier.repository.js';
+import type { OutboxSignal } from './outbox-signal.js';
+
+export type Publish = (topic: string, payload: unknown) => Promise<void>;
+
+export interface NotifierOptions {
+  db: Db;
+  dialect: Dialect;
+  /** Stamps payload timestamps (the service clock). */
+  clock: Clock;
+  logger: Logger;
+  jobs: () => DeviceJobsApi | undefined;
+  publish: Publish;
+  signal: OutboxSignal;
+  /** Safety-net poll; the signal does the real work. */
+  pollMs?: number;
+  leaseMs?: number;
+  batch?: number;
+}
+
+const CONCURRENCY = 16;
+
+/**
+ * Publishes from the outbox (DESIGN.md rule 5), at least once: a row is deleted only after what
+ * it caused was handed to the broker, in the same commit that records the announced state. For
+ * 'thing-jobs-changed' it recomputes the thing's pending list and head and publishes notify /
+ * notify-next only for what changed since the last announcement (spec 5.6).
+ *
+ * Leases use the wall clock: they coordinate live replicas in real time, whatever clock the
+ * service runs on.
+ */
+export class Notifier {
+  private running: Promise<void> = Promise.resolve();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private stopWake: (() => void) | undefined;
+  private stopped = false;
+  private readonly leaseMs: number;
+  private readonly batch: number;
+
+  constructor(private readonly o: NotifierOptions) {
+    this.leaseMs = o.leaseMs ?? 30_000;
+    this.batch = o.batch ?? 200;
+  }
+
+  start(): void {
+    this.stopWake = this.o.signal.onWake(() => void this.drain());
+    this.pollTimer = setInterval(() => void this.drain(), this.o.pollMs ?? 1000);
+    this.pollTimer.unref();
+    void this.drain();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopWake?.();
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.running;
+  }
+
+  /** Processes until no free row is left; runs are serialised, so awaiting it means "caught up". */
+  drain(): Promise<void> {
+    this.running = this.running.then(async () => {
+      try {
+        while (!this.stopped && (await this.runOnce()) > 0);
+      } catch (err) {
+        this.o.logger.error({ err }, 'notifier run failed; retrying at the next wake-up');
+      }
+    });
+    return this.running;
+  }
+
+  /** One batch; returns the number of rows claimed. */
+  async runOnce(): Promise<number> {
+    const now = systemClock.now().getTime();
+    const rows = await repo.claimRows(this.o.db, this.o.dialect, now, now + this.leaseMs, this.batch);
+    if (rows.length === 0) return 0;
+    const groups = new Map<string, repo.OutboxRow[]>();
+    for (const row of rows) {
+      if (row.kind === 'publish') {
+        await this.publishRow(row);
+        continue;
+      }
+      const key = JSON.stringify([row.thing_name, row.namespace_id]);
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+    const work = [...groups.values()];
+    for (let i = 0; i < work.length; i += CONCURRENCY) {
+      await Promise.all(work.slice(i, i + CONCURRENCY).map((g) => this.thingChanged(g)));
+    }
+    return rows.length;
+  }
+
+  private async publishRow(row: repo.OutboxRow): Promise<void> {
+    try {
+      await this.o.publish(row.topic!, row.payload === null ? {} : (JSON.parse(row.payload) as unknown));
+      await repo.deleteRows(this.o.db, [row.id]);
+    } catch (err) {
+      this.o.logger.error({ err, topic: row.topic }, 'publish from the outbox failed; it stays for a retry');
+    }
+  }
+
+  private async thingChanged(rows: repo.OutboxRow[]): Promise<void> {
+    const thingName = rows[0]!.thing_name!;
+    const namespaceId = rows[0]!.namespace_id;
+    const ids = rows.map((r) => r.id);
+    const jobs = this.o.jobs();
+    const now = systemClock.now().getTime();
+    const last = jobs ? await repo.leaseThing(this.o.db, thingName, namespaceId, now, now + this.leaseMs) : undefined;
+    if (!jobs || !last) {
+      // Another notifier is announcing this thing (or jobs are not wired yet): try again shortly.
+      await repo.releaseRows(this.o.db, ids, now + 250);
+      return;
+    }
+    try {
+      const state = await jobs.pendingState(thingName, namespaceId === '' ? undefined : namespaceId);
+      const next = { pending_key: pendingKey(state), head_key: headKey(state) };
+      const timestamp = epochSeconds(this.o.clock.now());
+      if (next.pending_key !== last.pending_key) {
+        const topic = namespaceId === '' ? notifyTopic(thingName) : notifyNamespaceTopic(thingName, namespaceId);
+        await this.o.publish(topic, notifyPayload(state, timestamp));
+      }
+      // spec 5.7: namespaced jobs announce on notify-namespace-<ns> only.
+      if (namespaceId === '' && next.head_key !== last.head_key) {
+        await this.o.publish(notifyNextTopic(thingName), notifyNextPayload(state, timestamp));
+      }
+      await repo.completeThing(this.o.db, thingName, namespaceId, next, ids, this.o.clock.now().getTime());
+    } catch (err) {
+      this.o.logger.error({ err, thingName }, 'notifying a thing failed; its rows stay for a retry');
+      await repo.unleaseThing(this.o.db, thingName, namespaceId).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { DeviceIdentityService } from '../../certificates/device-identity.service.js';
+import type { Arns } from '../../arns.js';
+import type { ListenAddress } from '../../config.js';
+import { ServiceError } from '../../errors.js';
+import { requestId, type RestJsonAdapter } from '../aws/adapter.js';
+import { isAwsSigned, MAX_JSON_BODY_BYTES, readBody, splitUrl, type AwsDispatcher } from '../aws/dispatcher.js';
+import { QueryParams, type AwsRequest } from '../aws/request.js';
+import { certificateIdOfDer } from '../../certificates/x509.js';
+import type { TlsMaterial } from '../mqtt/broker.js';
+
+export interface DeviceHttpsOptions {
+  listen: ListenAddress;
+  tls: TlsMaterial;
+  /** SigV4 requests (presigned downloads, SDK calls) go to the same dispatcher as the main listener. */
+  dispatcher: AwsDispatcher;
+  jobsData: RestJsonAdapter;
+  identity: DeviceIdentityService;
+  arns: Arns;
+  logger: Logger;
+}
+
+/**
+ * The device HTTPS listener (spec 1.1 "HTTP TLS", port 8443 on AWS): the jobs data plane
+ * authenticated by the client certificate, which decides the thing. Client certificates are
+ * requested but not required at the TLS layer, because presigned download URLs are fetched by
+ * agents without one; a jobs request without a valid certificate is refused per request.
+ */
+export class DeviceHttpsListener {
+  private app: FastifyInstance | undefined;
+
+  constructor(private readonly o: DeviceHttpsOptions) {}
+
+  async start(): Promise<AddressInfo> {
+    const app = Fastify({
+      logger: false,
+      https: { ...this.o.tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      routerOptions: { maxParamLength: 8192 },
+      return503OnClosing: true,
+    });
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    const route = (request: FastifyRequest, reply: FastifyReply): Promise<void> =>
+      isAwsSigned(request) ? this.o.dispatcher.dispatch(request, reply) : this.deviceRequest(request, reply);
+    app.all('/*', route);
+    app.all('/', route);
+    this.app = app;
+    await app.listen({ host: this.o.listen.host, port: this.o.listen.port });
+    return app.server.address() as AddressInfo;
+  }
+
+  /** New trusted CAs (RegisterCACertificate / UpdateCACertificate) apply to new connections. */
+  reloadTls(tls: TlsMaterial): void {
+    (this.app?.server as unknown as { setSecureContext(o: object): void }).setSecureContext({
+      ...tls,
+      minVersion: 'TLSv1.2',
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+  }
+
+  private async deviceRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const id = requestId();
+    void reply.header('x-amzn-RequestId', id);
+    try {
+      const awsRequest = await this.authenticate(request);
+      await this.o.jobsData.handle(awsRequest, request.raw, reply);
+    } catch (err) {
+      const error =
+        err instanceof ServiceError ? err : new ServiceError('InternalFailure', 'An internal error occurred.');
+      if (!(err instanceof ServiceError)) this.o.logger.error({ err, url: request.url }, 'device HTTPS request failed');
+      if (!reply.sent) this.o.jobsData.renderError(error, reply, id);
+    }
+  }
+
+  private async authenticate(request: FastifyRequest): Promise<AwsRequest> {
+    const socket = request.raw.socket as TLSSocket;
+    const peer = socket.getPeerCertificate(true);
+    if (!peer?.raw) {
+      throw new ServiceError(
+        'CertificateValidation',
+        'A client certificate is required for the jobs API on this listener.',
+      );
+    }
+    if (!socket.authorized) {
+      throw new ServiceError(
+        'CertificateValidation',
+        `The client certificate is not trusted: ${String(socket.authorizationError)}.`,
+      );
+    }
+    const { rawPath, rawQuery } = splitUrl(request.raw.url ?? '/');
+    const match = this.o.jobsData.routes.match(request.method, rawPath);
+    const thingName = match?.params.thingName;
+    if (!match || thingName === undefined) {
+      throw new ServiceError(
+        'UnknownOperation',
+        `No AWS IoT Jobs data plane operation matches ${request.method} ${rawPath}.`,
+      );
+    }
+    const identity = await this.o.identity.authorize(peer.raw, thingName);
+    const rawBody = await readBody((request.body as Readable | undefined) ?? request.raw, MAX_JSON_BODY_BYTES);
+    return {
+      method: request.method,
+      rawPath,
+      rawQuery,
+      params: {},
+      query: new QueryParams(rawQuery),
+      headers: request.headers,
+      body: undefined,
+      rawBody,
+      principal: {
+        accessKeyId: '',
+        arn: this.o.arns.cert(certificateIdOfDer(peer.raw)),
+        kind: 'device',
+        thingName: identity.thingName,
+      },
+      signature: undefined,
+      operation: '',
+    };
+  }
+}
