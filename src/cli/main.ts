@@ -6,9 +6,13 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CliContext, Io } from './context.js';
 import { classify, describeError, EXIT_CODES } from './exit-codes.js';
+import { registerExecutionsCommands } from './executions.command.js';
 import { registerGroupsCommands } from './groups.command.js';
+import { registerJobsCommands } from './jobs.command.js';
 import { registerServeCommand } from './serve.command.js';
+import { registerTemplatesCommands } from './templates.command.js';
 import { registerThingsCommands } from './things.command.js';
+import { registerWatchCommand } from './watch.command.js';
 
 export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
   const program = new Command('fleetjobs')
@@ -24,6 +28,10 @@ export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
   registerServeCommand(program);
   registerThingsCommands(program, ctx);
   registerGroupsCommands(program, ctx);
+  const jobs = registerJobsCommands(program, ctx);
+  registerWatchCommand(jobs, ctx);
+  registerExecutionsCommands(program, jobs, ctx);
+  registerTemplatesCommands(program, ctx);
   return program;
 }
 
