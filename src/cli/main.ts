@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CliContext, Io } from './context.js';
 import { classify, describeError, EXIT_CODES } from './exit-codes.js';
+import { registerCertificatesCommands } from './certificates.command.js';
+import { registerDeviceCommands } from './device.command.js';
 import { registerExecutionsCommands } from './executions.command.js';
 import { registerGroupsCommands } from './groups.command.js';
 import { registerJobsCommands } from './jobs.command.js';
@@ -28,6 +30,8 @@ export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
   registerServeCommand(program);
   registerThingsCommands(program, ctx);
   registerGroupsCommands(program, ctx);
+  registerCertificatesCommands(program, ctx);
+  registerDeviceCommands(program, ctx);
   const jobs = registerJobsCommands(program, ctx);
   registerWatchCommand(jobs, ctx);
   registerExecutionsCommands(program, jobs, ctx);
