@@ -184,12 +184,10 @@ export async function listJobRows(db: Executor, f: JobListFilter): Promise<JobRo
   }
   if (f.after !== undefined) {
     const [createdAt, jobId] = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb('jobs.created_at', '<', createdAt),
-        eb.and([eb('jobs.created_at', '=', createdAt), eb('jobs.job_id', '<', jobId)]),
-      ]),
-    );
+    // The `<=` bound lets the index seek straight to the page; the OR only trims its first key.
+    q = q
+      .where('jobs.created_at', '<=', createdAt)
+      .where((eb) => eb.or([eb('jobs.created_at', '<', createdAt), eb('jobs.job_id', '<', jobId)]));
   }
   return q
     .orderBy('jobs.created_at', 'desc')

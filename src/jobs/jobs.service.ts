@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { ServiceContext } from '../context.js';
 import { ServiceError } from '../errors.js';
 import type { TagsService } from '../tags/tags.service.js';
@@ -109,27 +110,41 @@ export class JobsService {
         resourceId: input.jobId,
         resourceArn: jobArn,
       });
+    let created = 0;
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
         if (await jobs.findJob(trx, input.jobId)) throw exists();
         await requireTargetsExist(trx, targets);
         await jobs.insertJob(trx, row, targets);
         if (input.tags && input.tags.length > 0) await this.tags.putTags(trx, jobArn, input.tags);
-        if (status === 'IN_PROGRESS') await this.startRollout(trx, row, now);
+        if (status === 'IN_PROGRESS') created = await this.startRollout(trx, row, now);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw exists();
       throw err;
     }
+    await this.refreshStatistics(created);
     return { jobArn, jobId: input.jobId, ...(row.description !== null && { description: row.description }) };
   }
 
   /** Creates every execution of a job that starts rolling out (spec 2.7), in the caller's transaction. */
-  private async startRollout(trx: Executor, job: JobRow, now: number): Promise<void> {
+  private async startRollout(trx: Executor, job: JobRow, now: number): Promise<number> {
     const scope = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
     const created = await rollOut(trx, job, scope, now);
     // A SNAPSHOT job on empty groups has nothing to wait for.
     if (created === 0) await jobs.completeIfDone(trx, job.job_id, now);
+    return created;
+  }
+
+  /**
+   * A big fan-out changes job_executions faster than PostgreSQL's autovacuum re-plans: until it
+   * analyzes, listing the new job's executions sorts them all instead of walking the index.
+   */
+  private async refreshStatistics(created: number): Promise<void> {
+    if (this.ctx.dialect !== 'postgres' || created < 10_000) return;
+    await sql`analyze job_executions`.execute(this.ctx.db).catch((err: unknown) => {
+      this.ctx.logger.warn({ err }, 'analyze job_executions failed');
+    });
   }
 
   /** SCHEDULED -> IN_PROGRESS when startTime arrives (spec 3.9); the scheduler calls this. */
