@@ -3,6 +3,9 @@ import { createCertificateServices, type CertificateServices } from './certifica
 import type { ServiceContext } from './context.js';
 import { createIamServices, type IamServices } from './iam/iam.services.js';
 import { createJobServices, type JobServices } from './jobs/job-services.js';
+import type { ObjectBackend } from './objects/backends/backend.js';
+import { UnavailableBackend } from './objects/backends/unavailable.backend.js';
+import { createObjectServices, type ObjectServices } from './objects/objects.services.js';
 import { EndpointService, type DeviceEndpoints } from './registry/endpoint.service.js';
 import { GroupsService } from './registry/groups.service.js';
 import { RegistryHookList } from './registry/registry.hooks.js';
@@ -20,10 +23,16 @@ export interface Services extends CertificateServices, JobServices {
   tags: TagsService;
   endpoints: EndpointService;
   iam: IamServices;
+  objects: ObjectServices;
   consoleAuth: ConsoleAuthService;
 }
 
-export function createServices(ctx: ServiceContext, deviceEndpoints: () => DeviceEndpoints): Services {
+export function createServices(
+  ctx: ServiceContext,
+  deviceEndpoints: () => DeviceEndpoints,
+  options: { objectBackend?: ObjectBackend } = {},
+): Services {
+  const iam = createIamServices(ctx);
   const registryHooks = new RegistryHookList();
   const tags = new TagsService(ctx);
   tags.registerResourceType('thing', async (db, id) => (await thingsRepo.findThing(db, id)) !== undefined);
@@ -35,7 +44,8 @@ export function createServices(ctx: ServiceContext, deviceEndpoints: () => Devic
     groups: new GroupsService(ctx, registryHooks),
     tags,
     endpoints: new EndpointService(deviceEndpoints),
-    iam: createIamServices(ctx),
+    iam,
+    objects: createObjectServices(ctx, options.objectBackend ?? new UnavailableBackend(), iam),
     consoleAuth: new ConsoleAuthService(ctx),
     ...createCertificateServices(ctx, tags, registryHooks),
     ...createJobServices(ctx, tags, registryHooks),
