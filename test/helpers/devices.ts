@@ -62,19 +62,35 @@ export function connectDevice(
   });
 }
 
-/** The reason a connection attempt failed (it must fail). */
-export async function connectRefusal(
+/**
+ * The reason a connection attempt failed (it must fail): a CONNACK refusal, a TLS error, or the
+ * server closing the socket (a TLS 1.3 client learns of a refused certificate only that way).
+ */
+export function connectRefusal(
   t: TestServer,
   device: Pick<Device, 'cert' | 'key' | 'ca'>,
   clientId: string,
 ): Promise<string> {
-  try {
-    const client = await connectDevice(t, device, clientId);
-    await client.endAsync();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error(`the connection of ${clientId} was accepted`);
+  const client = mqtt.connect(mqttUrl(t), {
+    clientId,
+    cert: device.cert,
+    key: device.key,
+    ca: device.ca,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+  });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => {
+      client.end(true);
+      reject(new Error(`the connection of ${clientId} was accepted`));
+    });
+    client.once('error', (err) => {
+      client.end(true);
+      resolve(err.message);
+    });
+    client.once('close', () => resolve('connection closed by the server'));
+  });
 }
 
 export interface Message {
