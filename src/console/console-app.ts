@@ -6,7 +6,9 @@ import { isAwsSigned, type AwsDispatcher } from '../protocols/aws/dispatcher.js'
 import type { Services } from '../services.js';
 import type { ConsoleAuthService, ConsoleSession } from './auth.service.js';
 import { CSRF_HEADER, parseCookies, SESSION_COOKIE, sendConsoleError, sendJson } from './http.js';
+import { registerIamRoutes } from './routes/iam.routes.js';
 import { registerJobsRoutes } from './routes/jobs.routes.js';
+import { registerObjectsRoutes } from './routes/objects.routes.js';
 import { registerRegistryRoutes } from './routes/registry.routes.js';
 import { registerSessionRoutes } from './routes/session.routes.js';
 import { DEFAULT_WEB_DIST, registerStatic } from './static.js';
@@ -68,6 +70,8 @@ function registerApi(api: FastifyInstance, deps: ConsoleDeps): void {
   registerSessionRoutes(api, deps);
   registerRegistryRoutes(api, deps);
   registerJobsRoutes(api, deps);
+  registerIamRoutes(api, deps);
+  registerObjectsRoutes(api, deps);
   // Anything else under /console/api is a clear 404 (after the sign-in check above).
   api.all('/*', async () => {
     throw new ServiceError('ResourceNotFound', 'No console API route matches this request.');

@@ -1,0 +1,60 @@
+import { enc, qs } from '../../api/client';
+import { nameOf } from '../../api/types';
+import { useApi } from '../../api/use-api';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import type { StepProps } from './CreateJobWizard';
+import { toCreateJobInput } from './draft';
+import { useStoredPreview } from './useStoredPreview';
+
+const pretty = (text: string): string => {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+};
+
+/** The request that will be sent, and the document as the service will store it. */
+export function StepReview({ draft, session }: StepProps) {
+  const input = toCreateJobInput(draft, session.region);
+  const f = draft.documentFile;
+  const fromFile = useApi<{ text: string }>(
+    draft.documentMode !== 'inline' && f
+      ? `/buckets/${enc(f.bucket)}/object${qs({ key: f.key, versionId: f.versionId })}`
+      : null,
+  );
+  const raw = draft.documentMode === 'inline' ? draft.documentText : fromFile.data?.text;
+  const stored = useStoredPreview(raw, input);
+  const { document: _document, ...config } = input;
+
+  return (
+    <>
+      <dl className="pairs">
+        <dt>Job id</dt>
+        <dd>{draft.jobId}</dd>
+        <dt>Targets</dt>
+        <dd>{draft.targets.map(nameOf).join(', ')}</dd>
+        <dt>Type</dt>
+        <dd>{draft.targetSelection}</dd>
+      </dl>
+      <h3>Document as it will be stored</h3>
+      <ErrorMessage error={fromFile.error ?? stored.error} />
+      {stored.text !== undefined ? (
+        <pre className="code" data-testid="review-document" tabIndex={0} aria-label="Final job document">
+          {pretty(stored.text)}
+        </pre>
+      ) : (
+        <p className="muted" role="status">
+          Preparing the document…
+        </p>
+      )}
+      <p className="hint">
+        Download URL placeholders stay in the stored document: each device gets fresh URLs when it fetches the job.
+      </p>
+      <details>
+        <summary>CreateJob request</summary>
+        <pre className="code small">{JSON.stringify(config, null, 2)}</pre>
+      </details>
+    </>
+  );
+}
