@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,8 +32,8 @@ async function issuedBy(ca: LocalCa, caPem: string): Promise<Pick<Device, 'cert'
   };
 }
 
-const closed = (client: MqttClient): Promise<unknown> =>
-  client.disconnected ? Promise.resolve() : once(client, 'close');
+const closed = (client: MqttClient): Promise<void> =>
+  client.disconnected ? Promise.resolve() : new Promise((resolve) => client.once('close', () => resolve()));
 
 describe('MQTT connect and topic authorization', () => {
   let t: TestServer;
