@@ -61,6 +61,12 @@ export interface ExecutionState {
  */
 export type DocumentRenderer = (job: JobRow, thingName: string) => Promise<string> | string;
 
+/**
+ * Runs on the stored document before it is rendered for a device; throwing a ServiceError
+ * withholds the document (code signing: src/signing/signature-guard.ts). Outside any transaction.
+ */
+export type DocumentCheck = (job: JobRow, thingName: string) => Promise<void>;
+
 export interface UpdateInput {
   status: DeviceSettableStatus | string;
   statusDetails?: Record<string, string>;
@@ -76,6 +82,7 @@ const minutes = (n: number): number => n * 60_000;
 /** The device side of executions (spec 4, 5.1, 5.3-5.6); the MQTT and HTTPS transports call this. */
 export class DeviceJobsService {
   renderDocumentForDevice: DocumentRenderer = (job) => job.document;
+  readonly documentChecks: DocumentCheck[] = [];
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -100,7 +107,7 @@ export class DeviceJobsService {
     let jobDocument: string | undefined;
     if (withDocument) {
       const job = await jobs.findJob(this.ctx.db, row.job_id);
-      if (job) jobDocument = await this.renderDocumentForDevice(job, row.thing_name);
+      if (job) jobDocument = await this.documentFor(job, row.thing_name);
     }
     return {
       jobId: row.job_id,
@@ -143,7 +150,7 @@ export class DeviceJobsService {
         ...(inProgress.length > 0 && { IN_PROGRESS: inProgress }),
         ...(queued.length > 0 && { QUEUED: queued }),
       },
-      ...(head !== undefined && { head: await this.execution(head, true) }),
+      ...(head !== undefined && { head: await this.headForNotify(head) }),
     };
   }
 
@@ -188,6 +195,21 @@ export class DeviceJobsService {
       throw new ServiceError('Throttling', 'The pending jobs of this thing are changing too fast; try again.');
     });
     return row ? { execution: await this.execution(row, true) } : {};
+  }
+
+  private async documentFor(job: JobRow, thingName: string): Promise<string> {
+    for (const check of this.documentChecks) await check(job, thingName);
+    return this.renderDocumentForDevice(job, thingName);
+  }
+
+  /** notify-next goes out even when the document is withheld (or cannot be rendered): then without it. */
+  private async headForNotify(head: ExecutionRow): Promise<DeviceExecution> {
+    try {
+      return await this.execution(head, true);
+    } catch (err) {
+      if (err instanceof ServiceError) return this.execution(head, false);
+      throw err;
+    }
   }
 
   private inProgressDeadline(job: JobRow | undefined, now: number): number | null {
@@ -256,7 +278,7 @@ export class DeviceJobsService {
     const job = input.includeJobDocument ? await jobs.findJob(this.ctx.db, jobId) : undefined;
     return {
       ...(input.includeJobExecutionState && { executionState: executionState(updated) }),
-      ...(job && { jobDocument: await this.renderDocumentForDevice(job, thingName) }),
+      ...(job && { jobDocument: await this.documentFor(job, thingName) }),
     };
   }
 

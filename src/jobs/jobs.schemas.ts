@@ -63,6 +63,8 @@ export interface CreateJobInput extends JobConfigs {
   schedulingConfig?: SchedulingConfig;
   destinationPackageVersions?: string[];
   stagedRollout?: StagedRollout;
+  /** fleetjobs extension: the signing profile that fills code-sign placeholders (src/signing/job-document-signer.ts). */
+  codeSigning?: { profileName?: string };
 }
 
 export interface UpdateJobInput extends JobConfigs {

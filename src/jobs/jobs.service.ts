@@ -30,6 +30,13 @@ import { parseTargets, requireTargetsExist, rollOut, scopeOf } from './targets.j
 
 const toJson = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
+/**
+ * Rewrites a new job's document before it is checked and stored; runs outside any transaction, so
+ * it may do I/O. Code signing fills `${aws:iot:code-sign-signature:...}` here (spec 6.3,
+ * src/signing/job-document-signer.ts).
+ */
+export type DocumentPreprocessor = (document: string, input: CreateJobInput) => Promise<string>;
+
 export function jobNotFound(jobId: string): ServiceError {
   return new ServiceError('ResourceNotFound', `Job ${jobId} does not exist.`);
 }
@@ -38,6 +45,8 @@ export function jobNotFound(jobId: string): ServiceError {
 export class JobsService {
   /** The object store replaces this to read documentSource URLs. */
   fetchDocumentSource: DocumentSourceFetcher = noDocumentSources;
+  /** Creation-time document rewriting, in order (see DocumentPreprocessor). */
+  readonly documentPreprocessors: DocumentPreprocessor[] = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -58,7 +67,9 @@ export class JobsService {
     const now = this.now();
     checkCreateJob(input, now);
     const source = await resolveSource(this.ctx.db, this.ctx.arns, this.fetchDocumentSource, input);
-    checkDocument(source.document);
+    let document = source.document;
+    for (const preprocess of this.documentPreprocessors) document = await preprocess(document, input);
+    checkDocument(document);
     const targets = parseTargets(this.ctx.arns, input.jobId, input.targets!);
     if (targets.length > JOB_LIMITS.maxTargets) {
       throw new ServiceError(
@@ -76,7 +87,7 @@ export class JobsService {
       target_selection: input.targetSelection ?? 'SNAPSHOT',
       targets: JSON.stringify(targets.map((t) => t.arn)),
       description: input.description ?? null,
-      document: source.document,
+      document,
       document_before_substitution: source.documentBeforeSubstitution ?? null,
       document_source: source.documentSource ?? null,
       document_parameters: toJson(input.documentParameters),
@@ -280,7 +291,6 @@ export class JobsService {
           `Job ${job.job_id} is ${job.status}; targets can be added only while it is IN_PROGRESS.`,
         );
       }
-      await requireTargetsExist(trx, added);
       const existing = JSON.parse(job.targets) as string[];
       const fresh = added.filter((t) => !existing.includes(t.arn));
       const all = [...existing, ...fresh.map((t) => t.arn)];
@@ -290,6 +300,7 @@ export class JobsService {
           `A job may have at most ${JOB_LIMITS.maxTargets} targets; this would make ${all.length}.`,
         );
       }
+      await requireTargetsExist(trx, fresh);
       if (fresh.length > 0) {
         const before = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
         await jobs.addTargets(trx, job.job_id, all, fresh);
