@@ -81,6 +81,10 @@ export const ERROR_CATALOGUE = {
   NoSuchEntity: { http: 404, aws: 'NoSuchEntity', mqtt: 'InvalidRequest' },
   EntityAlreadyExists: { http: 409, aws: 'EntityAlreadyExists', mqtt: 'InvalidRequest' },
   MalformedPolicyDocument: { http: 400, aws: 'MalformedPolicyDocument', mqtt: 'InvalidRequest' },
+  // ACM (awsJson) and Signer: certificates and profiles for code signing.
+  InvalidParameter: { http: 400, aws: 'InvalidParameterException', mqtt: 'InvalidRequest' },
+  InvalidArn: { http: 400, aws: 'InvalidArnException', mqtt: 'InvalidRequest' },
+  ResourceInUse: { http: 400, aws: 'ResourceInUseException', mqtt: 'InvalidRequest' },
 } as const satisfies Record<string, ErrorMapping>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

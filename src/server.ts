@@ -21,6 +21,9 @@ import { S3Adapter } from './protocols/aws/s3/s3.adapter.js';
 import { registerCertificateRoutes } from './protocols/aws/iot/certificates.routes.js';
 import { registerJobRoutes } from './protocols/aws/iot/jobs.routes.js';
 import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
+import { AcmAdapter } from './protocols/aws/acm/acm.adapter.js';
+import { registerSignerRoutes } from './protocols/aws/signer/signer.routes.js';
+import { SigningKeyring } from './signing/keyring.js';
 import { createHttpApp } from './protocols/http-app.js';
 import { startDevicePlane, type DevicePlane } from './protocols/mqtt/device-plane.js';
 import { OutboxSignal } from './notifier/outbox-signal.js';
@@ -94,7 +97,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const deviceEndpoints: DeviceEndpoints = {};
     const objectBackend = await openObjectBackend(config, process.env);
     stoppers.push(() => objectBackend.close());
-    const services = createServices(ctx, () => deviceEndpoints, { objectBackend });
+    const signingKeyring = SigningKeyring.open(config.dataDir, process.env, (m) => logger.warn(m));
+    const services = createServices(ctx, () => deviceEndpoints, { objectBackend, signingKeyring });
     stoppers.push(() => services.jobDeletions.stop());
     await services.jobDeletions.resume();
 
@@ -123,11 +127,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     );
     // Blobs left by uploads a crash interrupted (DESIGN.md rule 5: nothing lost, nothing leaked).
     services.objects.blobs.sweep().catch((err: unknown) => logger.warn({ err }, 'object blob sweep failed'));
-    for (const [name, issue] of [
-      ['signer', 'code signing'],
-    ] as const) {
-      dispatcher.declareUnavailable(name, `The service '${name}' (${issue}) is not available on this server yet.`);
-    }
+    const signer = new RestJsonAdapter(['signer'], 'control', 'AWS Signer');
+    registerSignerRoutes(signer, services.signing);
+    dispatcher.register(signer);
+    dispatcher.register(new AcmAdapter(services.signing.certificates));
 
     const devicePlane = await startDevicePlane({
       config,

@@ -12,6 +12,8 @@ import { RegistryHookList } from './registry/registry.hooks.js';
 import { ThingsService } from './registry/things.service.js';
 import * as thingsRepo from './registry/things.repository.js';
 import * as groupsRepo from './registry/groups.repository.js';
+import type { SigningKeyring } from './signing/keyring.js';
+import { createSigningServices, type SigningServices } from './signing/signing.services.js';
 import { TagsService } from './tags/tags.service.js';
 
 /** The one service layer every protocol, the console and the CLI call (DESIGN.md rule 1). */
@@ -24,20 +26,21 @@ export interface Services extends CertificateServices, JobServices {
   endpoints: EndpointService;
   iam: IamServices;
   objects: ObjectServices;
+  signing: SigningServices;
   consoleAuth: ConsoleAuthService;
 }
 
 export function createServices(
   ctx: ServiceContext,
   deviceEndpoints: () => DeviceEndpoints,
-  options: { objectBackend?: ObjectBackend } = {},
+  options: { objectBackend?: ObjectBackend; signingKeyring?: SigningKeyring } = {},
 ): Services {
   const iam = createIamServices(ctx);
   const registryHooks = new RegistryHookList();
   const tags = new TagsService(ctx);
   tags.registerResourceType('thing', async (db, id) => (await thingsRepo.findThing(db, id)) !== undefined);
   tags.registerResourceType('thinggroup', async (db, id) => (await groupsRepo.findGroup(db, id)) !== undefined);
-  return {
+  const services: Omit<Services, 'signing'> = {
     ctx,
     registryHooks,
     things: new ThingsService(ctx, registryHooks),
@@ -50,4 +53,10 @@ export function createServices(
     ...createCertificateServices(ctx, tags, registryHooks),
     ...createJobServices(ctx, tags, registryHooks),
   };
+  const signing = createSigningServices(ctx, {
+    objects: services.objects.objects,
+    keyring: options.signingKeyring,
+    jobs: services,
+  });
+  return { ...services, signing };
 }

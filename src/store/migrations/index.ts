@@ -6,6 +6,7 @@ import * as m0020 from './0020_certificates.js';
 import * as m0021 from './0021_notifier.js';
 import * as m0030 from './0030_objects.js';
 import * as m0031 from './0031_iam.js';
+import * as m0040 from './0040_signing.js';
 import * as m0050 from './0050_console.js';
 
 /**
@@ -21,5 +22,6 @@ export const migrations: Record<string, Migration> = {
   '0021_notifier': m0021,
   '0030_objects': m0030,
   '0031_iam': m0031,
+  '0040_signing': m0040,
   '0050_console': m0050,
 };
