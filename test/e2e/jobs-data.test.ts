@@ -264,6 +264,10 @@ describe.each(DIALECTS)('iot-jobs-data (spec 5.1) on %s', (dialect) => {
       }
       const untouched = await data.send(new DescribeJobExecutionCommand({ thingName: 'http-b', jobId: 'h-4' }));
       expect(untouched.execution).toMatchObject({ status: 'QUEUED', versionNumber: 1 });
+      // ...while http-b's own certificate reaches it.
+      expect((await deviceHttps(t, b, 'GET', '/things/http-b/jobs/h-4')).body).toMatchObject({
+        execution: { jobId: 'h-4', thingName: 'http-b', status: 'QUEUED' },
+      });
     });
 
     it('refuses requests without a usable certificate', async () => {
