@@ -47,15 +47,13 @@ export function registerGroupsCommands(program: Command, ctx: CliContext): void 
               ...(o.attributes && { attributePayload: { attributes: o.attributes } }),
             }
           : undefined;
-      const r = await s
-        .iot()
-        .send(
-          new CreateThingGroupCommand({
-            thingGroupName: name,
-            parentGroupName: o.parent,
-            thingGroupProperties: properties,
-          }),
-        );
+      const r = await s.iot().send(
+        new CreateThingGroupCommand({
+          thingGroupName: name,
+          parentGroupName: o.parent,
+          thingGroupProperties: properties,
+        }),
+      );
       s.out.object({ thingGroupName: r.thingGroupName, thingGroupArn: r.thingGroupArn, thingGroupId: r.thingGroupId });
     },
   );
@@ -162,16 +160,14 @@ export function registerGroupsCommands(program: Command, ctx: CliContext): void 
     (c) => maxItems(c.option('--recursive', 'include the things of subgroups')),
     async (s, [group], o) => {
       const { items, nextToken } = await collect(async (token, size) => {
-        const r = await s
-          .iot()
-          .send(
-            new ListThingsInThingGroupCommand({
-              thingGroupName: group,
-              recursive: o.recursive,
-              nextToken: token,
-              maxResults: size,
-            }),
-          );
+        const r = await s.iot().send(
+          new ListThingsInThingGroupCommand({
+            thingGroupName: group,
+            recursive: o.recursive,
+            nextToken: token,
+            maxResults: size,
+          }),
+        );
         return { items: r.things, nextToken: r.nextToken };
       }, o.maxItems);
       s.out.list('things', items, [{ header: 'thing', get: (x) => x }], nextToken ? { nextToken } : {});

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CliContext, Io } from './context.js';
 import { classify, describeError, EXIT_CODES } from './exit-codes.js';
+import { registerAgentCommand } from './agent.command.js';
 import { registerCertificatesCommands } from './certificates.command.js';
 import { registerDeviceCommands } from './device.command.js';
 import { registerExecutionsCommands } from './executions.command.js';
@@ -14,6 +15,7 @@ import { registerJobsCommands } from './jobs.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerTemplatesCommands } from './templates.command.js';
 import { registerThingsCommands } from './things.command.js';
+import { registerVerifyCommand } from './verify.command.js';
 import { registerWatchCommand } from './watch.command.js';
 
 export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
@@ -36,6 +38,8 @@ export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
   registerWatchCommand(jobs, ctx);
   registerExecutionsCommands(program, jobs, ctx);
   registerTemplatesCommands(program, ctx);
+  registerVerifyCommand(program, ctx);
+  registerAgentCommand(program, ctx);
   return program;
 }
 
