@@ -49,7 +49,9 @@ export function parseS3Url(url: string, encoded: boolean): PresignedRef | undefi
     key = decode(path.slice(slash + 1));
   }
   if (key === '') return undefined;
-  const versionId = query ? (new URLSearchParams(query).get('versionId') ?? undefined) : undefined;
+  // Not URLSearchParams: a '+' in a version id is a plus, not a space.
+  const raw = /(?:^|&)versionId=([^&]*)/.exec(query)?.[1];
+  const versionId = raw === undefined ? undefined : safeDecode(raw);
   return { bucket, key, ...(versionId !== undefined && { versionId }) };
 }
 

@@ -136,3 +136,24 @@ export function parseSignatureText(text: string): SignatureBlock | string {
   }
   return candidate;
 }
+
+/**
+ * The reference agent's CodeSignatureVerifier shape (src/agent/verify.ts): the block must verify
+ * with one of the trusted signer certificates.
+ */
+export const codeSignatureVerifier = {
+  async verifyFile(
+    path: string,
+    block: SignatureBlock,
+    trustedCertificates: readonly string[],
+  ): Promise<{ ok: true; signer: string } | { ok: false; reason: string }> {
+    if (trustedCertificates.length === 0) return { ok: false, reason: 'no trusted signer certificate is configured' };
+    const reasons: string[] = [];
+    for (const certificatePem of trustedCertificates) {
+      const r = await verifyFile({ file: path, signature: block, certificatePem });
+      if (r.ok) return { ok: true, signer: r.subject };
+      reasons.push(r.reason);
+    }
+    return { ok: false, reason: [...new Set(reasons)].join('; ') };
+  },
+};
