@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { del, get, onSignedOut } from './api/client';
+import { csrfToken, del, get, onSignedOut } from './api/client';
 import type { Session } from './api/types';
 import { Layout } from './components/Layout';
 import { Loading } from './components/Loading';
@@ -15,6 +15,11 @@ export function App() {
   const path = useRoute();
 
   useEffect(() => {
+    // No CSRF cookie: no session either, so do not even ask (a 401 would be logged by the browser).
+    if (csrfToken() === '') {
+      setState({ kind: 'signed-out' });
+      return onSignedOut(() => setState({ kind: 'signed-out' }));
+    }
     get<Session>('/session').then(
       (session) => setState({ kind: 'signed-in', session }),
       () => setState({ kind: 'signed-out' }),

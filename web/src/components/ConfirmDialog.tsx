@@ -1,4 +1,4 @@
-import { useEffect, useRef, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type FormEvent, type ReactNode } from 'react';
 
 interface ConfirmDialogProps {
   open: boolean;
@@ -23,6 +23,7 @@ export function ConfirmDialog({
   children,
 }: ConfirmDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -34,9 +35,9 @@ export function ConfirmDialog({
     onConfirm();
   };
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" onCancel={onCancel}>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onCancel={onCancel}>
       <form onSubmit={submit}>
-        <h2 id="dialog-title">{title}</h2>
+        <h2 id={titleId}>{title}</h2>
         {children}
         <div className="actions">
           <button type="button" onClick={onCancel}>

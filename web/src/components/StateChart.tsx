@@ -38,11 +38,16 @@ export function StateChart({ history }: { history: JobSnapshot[] }) {
           {seconds} s
         </text>
         {shown.map((s) => {
-          const points = history.map(
-            (h) => `${x(h.at).toFixed(1)},${y(h.jobProcessDetails[COUNTER_OF[s]] ?? 0).toFixed(1)}`,
-          );
-          // Hold the last value up to now, so a quiet job still draws a line.
-          points.push(`${x(t1).toFixed(1)},${y(latest.jobProcessDetails[COUNTER_OF[s]] ?? 0).toFixed(1)}`);
+          // Counts change in steps: hold each value until the next reading, and up to now.
+          const points: string[] = [];
+          let held = '';
+          for (const h of history) {
+            const v = y(h.jobProcessDetails[COUNTER_OF[s]] ?? 0).toFixed(1);
+            if (held !== '') points.push(`${x(h.at).toFixed(1)},${held}`);
+            points.push(`${x(h.at).toFixed(1)},${v}`);
+            held = v;
+          }
+          points.push(`${x(t1).toFixed(1)},${held}`);
           return (
             <polyline key={s} points={points.join(' ')} className={`line line-${s.toLowerCase().replace(/_/g, '-')}`} />
           );

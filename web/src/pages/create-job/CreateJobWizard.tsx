@@ -89,7 +89,7 @@ export function CreateJobWizard({ session }: { session: Session }) {
         ))}
       </ol>
       <form onSubmit={submit} noValidate>
-        <div id="wizard-step" tabIndex={-1} className="card" aria-label={STEPS[step]}>
+        <div id="wizard-step" tabIndex={-1} className="card">
           <h2>{STEPS[step]}</h2>
           {step === 0 && <StepBasics {...props} />}
           {step === 1 && <StepTargets {...props} />}

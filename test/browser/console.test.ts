@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { MqttClient } from 'mqtt';
+import { adminConsole, type ConsoleClient } from '../helpers/console.js';
+import { connectDevice, Inbox, provisionDevice, request, type Device } from '../helpers/devices.js';
+import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
+import { openConsoleBrowser, type ConsoleBrowser } from './browser.js';
+import { ensureWebBuilt } from './web-build.js';
+
+/** Waits for the page to catch up (live updates, debounced searches). */
+const eventually = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout, interval: 100 });
+
+const FIRMWARE = Buffer.from('firmware image 2.0 — every byte matters');
+
+/** The browser tests of the console (issue 8): the flows an operator goes through, in Chromium. */
+describe('the web console in a browser', () => {
+  let t: TestServer;
+  let api: ConsoleClient;
+  let b: ConsoleBrowser;
+  const devices: { device: Device; client: MqttClient; inbox: Inbox }[] = [];
+
+  beforeAll(async () => {
+    await ensureWebBuilt();
+    t = await startTestServer();
+    api = await adminConsole(t);
+    // The fleet: two devices with certificates, in one group.
+    const iot = t.iot();
+    await api.post('/groups', { thingGroupName: 'fleet' });
+    for (const name of ['dev-1', 'dev-2']) {
+      const device = await provisionDevice(t, iot, name);
+      await api.post('/groups/fleet/things', { thingName: name });
+      const client = await connectDevice(t, device, name);
+      const inbox = new Inbox(client);
+      await client.subscribeAsync(`$aws/things/${name}/jobs/#`, { qos: 1 });
+      devices.push({ device, client, inbox });
+    }
+    // The firmware in a versioned bucket, and a role the jobs service may assume to presign its URL.
+    await api.post('/buckets', { bucket: 'firmware', versioning: true });
+    const s3 = new S3Client({
+      endpoint: t.endpoint,
+      region: TEST_REGION,
+      credentials: t.credentials,
+      forcePathStyle: true,
+    });
+    await s3.send(new PutObjectCommand({ Bucket: 'firmware', Key: 'fw-2.0.bin', Body: FIRMWARE }));
+    s3.destroy();
+    const templates = await api.get<{ trustPolicy: object; permissionPolicy: object }>(
+      '/role-templates?bucket=firmware',
+    );
+    await api.post('/roles', {
+      roleName: 'jobs-presign',
+      assumeRolePolicyDocument: JSON.stringify(templates.body.trustPolicy),
+    });
+    await api.put('/roles/jobs-presign/policies/read-firmware', {
+      policyDocument: JSON.stringify(templates.body.permissionPolicy),
+    });
+    b = await openConsoleBrowser(t.endpoint);
+  });
+
+  afterAll(async () => {
+    for (const d of devices) await d.client.endAsync();
+    await b?.close();
+    await t?.stop();
+  });
+
+  it('shows nothing but the sign-in page when signed out, and signs in with the keyboard', async () => {
+    const { page } = b;
+    await page.goto('/#/jobs');
+    await eventually(() => page.getByRole('heading', { name: 'Sign in to fleetjobs' }).isVisible()).toBe(true);
+    expect(await page.getByRole('link', { name: 'Jobs' }).count()).toBe(0);
+    await b.screenshot('01-sign-in');
+    await page.getByLabel('User name').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(t.server.consoleAdmin.generatedPassword!);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await b.screenshot('02-jobs-empty');
+    expect(b.problems).toEqual([]);
+  });
+
+  it('creates a job on a group through the wizard, with a presigned download URL', async () => {
+    const { page } = b;
+    await page.getByRole('link', { name: 'Create job' }).click();
+    const id = page.getByLabel('Job id');
+    await id.fill('fw 2.0!');
+    await eventually(() => page.getByText('Only letters, digits, - and _ are allowed').isVisible()).toBe(true);
+    expect(await page.getByText(/Do not put personal data/).isVisible()).toBe(true);
+    await b.screenshot('03-wizard-id');
+    await id.fill('fw-2-0');
+    await page.getByLabel('Description (optional)').fill('Firmware 2.0 for the fleet');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByLabel('Name starts with').fill('fle');
+    await page.getByRole('checkbox', { name: 'fleet' }).check();
+    await eventually(() => page.getByRole('list', { name: /Chosen targets/ }).textContent()).toContain('fleet');
+    await b.screenshot('04-wizard-targets');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    const doc = page.getByLabel('Job document (JSON)');
+    await doc.fill('{"operation": ');
+    await eventually(() => page.getByText(/Not valid JSON/).isVisible()).toBe(true);
+    await doc.fill('{"operation": "firmware-update", "version": "2.0"}');
+    await b.screenshot('05-wizard-document');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('Bucket').selectOption('firmware');
+    await page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('File').selectOption('fw-2.0.bin');
+    await eventually(() =>
+      page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('Version').inputValue(),
+    ).not.toBe('');
+    await page.getByRole('checkbox', { name: 'Pre-sign resource URLs' }).check();
+    await page.getByLabel('Role').selectOption({ label: 'jobs-presign' });
+    await page.getByLabel('URLs expire after (seconds)').fill('600');
+    await page.getByRole('button', { name: "Add the image's download URL to the document" }).click();
+    await b.screenshot('06-wizard-signing-urls');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByRole('radio', { name: /Snapshot/ }).check();
+    await page.getByText('Retries').click();
+    await page.getByRole('button', { name: 'Add a retry rule' }).click();
+    await b.screenshot('07-wizard-advanced');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    const review = page.getByTestId('review-document');
+    await review.waitFor();
+    const shown = JSON.parse((await review.textContent())!) as { files: { fileName: string; url: string }[] };
+    expect(shown.files[0]).toMatchObject({ fileName: 'fw-2.0.bin' });
+    expect(shown.files[0]!.url).toMatch(
+      /^\$\{aws:iot:s3-presigned-url-v2:https:\/\/s3\.us-east-1\.amazonaws\.com\/firmware\/fw-2\.0\.bin%3FversionId%3D.+\}$/,
+    );
+    await b.screenshot('08-wizard-review');
+    await page.getByRole('button', { name: 'Create job' }).click();
+    await page.getByRole('heading', { name: /fw-2-0/ }).waitFor();
+    const job = await api.get<{ job: { presignedUrlConfig: unknown; jobExecutionsRetryConfig: unknown } }>(
+      '/jobs/fw-2-0',
+    );
+    expect(job.body.job.presignedUrlConfig).toEqual({
+      roleArn: 'arn:aws:iam::000000000000:role/jobs-presign',
+      expiresInSec: 600,
+    });
+    expect(job.body.job.jobExecutionsRetryConfig).toEqual({
+      criteriaList: [{ failureType: 'FAILED', numberOfRetries: 1 }],
+    });
+    expect(b.problems).toEqual([]);
+  });
+
+  it('watches the devices complete the job live, without a reload', async () => {
+    const { page } = b;
+    await eventually(() => page.getByTestId('count-QUEUED').textContent()).toBe('2');
+    await eventually(() => page.getByText('live', { exact: true }).isVisible()).toBe(true);
+    await b.screenshot('09-job-queued');
+    const url = page.url();
+    for (const { device, client, inbox } of devices) {
+      const base = `$aws/things/${device.thingName}/jobs`;
+      const started = await request(client, inbox, `${base}/start-next`, { statusDetails: { step: 'downloading' } });
+      expect(started.topic).toBe(`${base}/start-next/accepted`);
+      const execution = started.payload.execution as {
+        jobId: string;
+        versionNumber: number;
+        jobDocument: { files: { url: string }[] };
+      };
+      expect(execution.jobId).toBe('fw-2-0');
+      expect(execution.jobDocument.files[0]!.url).toBeTruthy();
+      await eventually(() => page.getByTestId('count-IN_PROGRESS').textContent()).not.toBe('0');
+      const done = await request(client, inbox, `${base}/fw-2-0/update`, {
+        status: 'SUCCEEDED',
+        statusDetails: { step: 'installed' },
+        expectedVersion: execution.versionNumber,
+      });
+      expect(done.topic).toBe(`${base}/fw-2-0/update/accepted`);
+    }
+    await eventually(() => page.getByTestId('count-SUCCEEDED').textContent()).toBe('2');
+    await page
+      .getByRole('heading', { name: /fw-2-0/ })
+      .getByText('COMPLETED')
+      .waitFor();
+    expect(page.url()).toBe(url);
+    await page.getByRole('button', { name: 'Details of dev-1' }).click();
+    await page.getByText('installed').waitFor();
+    await page.getByLabel('Thing').fill('dev-1');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('device-document').waitFor();
+    await b.screenshot('10-job-completed');
+    expect(b.problems).toEqual([]);
+  });
+
+  it('cancels a job with force, reason code and comment, after confirming', async () => {
+    await api.post('/jobs', {
+      jobId: 'fw-cancel-me',
+      targets: ['arn:aws:iot:us-east-1:000000000000:thinggroup/fleet'],
+      document: '{"operation":"noop"}',
+    });
+    const { page } = b;
+    await page.goto('/#/jobs');
+    await page.getByRole('link', { name: 'fw-cancel-me' }).click();
+    await page.getByRole('button', { name: 'Cancel job…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel job fw-cancel-me?' });
+    await dialog.getByRole('checkbox', { name: /Force/ }).check();
+    await dialog.getByLabel('Reason code').fill('BAD_IMAGE');
+    await dialog.getByLabel('Comment').fill('wrong build');
+    await b.screenshot('11-cancel-dialog');
+    await dialog.getByRole('button', { name: 'Cancel job' }).click();
+    await page
+      .getByRole('heading', { name: /fw-cancel-me/ })
+      .getByText('CANCELED')
+      .waitFor();
+    await page.getByText('BAD_IMAGE (forced)').waitFor();
+    await eventually(() => page.getByTestId('count-CANCELED').textContent()).toBe('2');
+    await b.screenshot('12-job-canceled');
+    expect(b.problems).toEqual([]);
+  });
+
+  it('deletes a job after confirming', async () => {
+    const { page } = b;
+    await page.getByRole('button', { name: 'Delete job…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete job fw-cancel-me?' });
+    await dialog.getByRole('button', { name: 'Keep it' }).click();
+    expect((await api.get('/jobs/fw-cancel-me')).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete job…' }).click();
+    await b.screenshot('13-delete-dialog');
+    await dialog.getByRole('button', { name: 'Delete job' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await eventually(async () => (await api.get('/jobs/fw-cancel-me')).status).toBe(404);
+    expect(await page.getByRole('link', { name: 'fw-cancel-me' }).count()).toBe(0);
+    await b.screenshot('14-jobs-after-delete');
+    expect(b.problems).toEqual([]);
+  });
+});
