@@ -1,6 +1,7 @@
 import { ConsoleAuthService } from './console/auth.service.js';
 import { createCertificateServices, type CertificateServices } from './certificates/certificate-services.js';
 import type { ServiceContext } from './context.js';
+import { deviceHttpsBaseUrl, installDocumentHooks } from './documents/document-hooks.js';
 import { createIamServices, type IamServices } from './iam/iam.services.js';
 import { createJobServices, type JobServices } from './jobs/job-services.js';
 import type { ObjectBackend } from './objects/backends/backend.js';
@@ -57,6 +58,13 @@ export function createServices(
     objects: services.objects.objects,
     keyring: options.signingKeyring,
     jobs: services,
+  });
+  installDocumentHooks(ctx, {
+    iam,
+    objects: services.objects,
+    jobs: services.jobs,
+    deviceJobs: services.deviceJobs,
+    deviceHttpsUrl: () => deviceHttpsBaseUrl(deviceEndpoints().deviceHttps),
   });
   return { ...services, signing };
 }

@@ -41,15 +41,9 @@ export class RoleAccess {
     return { arn: row.arn, name: row.role_name, trust: parsePolicyDocument(row.assume_role_policy, 'trust'), policies };
   }
 
-  /** sts:AssumeRole by an AWS service on behalf of a resource (confused-deputy keys set). */
-  async assumeByService(
-    roleArn: string,
-    service: string,
-    source: { account: string; arn: string },
-  ): Promise<AssumeOutcome> {
-    const role = await this.loadRole(roleArn);
-    if (!role) return { ok: false, reason: 'no-role', message: `The role ${roleArn} does not exist.` };
-    const decision = evaluatePolicies(
+  /** Would the role's trust policy let `service` assume it on behalf of `source`? */
+  trustDecision(role: LoadedRole, service: string, source: { account: string; arn: string }): Decision {
+    return evaluatePolicies(
       [{ name: 'trust policy', document: role.trust }],
       {
         action: 'sts:AssumeRole',
@@ -59,6 +53,17 @@ export class RoleAccess {
       },
       this.deps.clock,
     );
+  }
+
+  /** sts:AssumeRole by an AWS service on behalf of a resource (confused-deputy keys set). */
+  async assumeByService(
+    roleArn: string,
+    service: string,
+    source: { account: string; arn: string },
+  ): Promise<AssumeOutcome> {
+    const role = await this.loadRole(roleArn);
+    if (!role) return { ok: false, reason: 'no-role', message: `The role ${roleArn} does not exist.` };
+    const decision = this.trustDecision(role, service, source);
     if (decision.effect === 'Allow') return { ok: true, role };
     return {
       ok: false,
