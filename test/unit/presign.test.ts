@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from '../../src/errors.js';
+import type { ServiceError } from '../../src/errors.js';
 import { objectPath, presignGetUrl } from '../../src/objects/presign.js';
 import { parseSignature, verifySignature } from '../../src/protocols/aws/sigv4.js';
 
