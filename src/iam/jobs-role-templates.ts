@@ -3,7 +3,7 @@ import type { Partition } from '../arns.js';
 /**
  * Policy documents for a role that the jobs service assumes to presign URLs (spec 8): the trust
  * policy lets only this account's jobs assume it (confused-deputy conditions), the permission
- * policy allows reading the firmware objects.
+ * policy allows reading the firmware objects, any version of them (placeholders may pin one).
  */
 export function jobsTrustPolicy(p: Partition): object {
   return {
@@ -25,6 +25,8 @@ export function jobsTrustPolicy(p: Partition): object {
 export function readObjectsPolicy(bucket: string): object {
   return {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }],
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `arn:aws:s3:::${bucket}/*` },
+    ],
   };
 }

@@ -1,3 +1,4 @@
+import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { MqttClient } from 'mqtt';
@@ -9,6 +10,19 @@ import { ensureWebBuilt } from './web-build.js';
 
 /** Waits for the page to catch up (live updates, debounced searches). */
 const eventually = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout, interval: 100 });
+
+/** What a device does with a presigned URL: an HTTPS GET, trusting the server's CA. */
+function download(url: string, ca: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
+    }).on('error', reject);
+  });
+}
 
 const FIRMWARE = Buffer.from('firmware image 2.0 — every byte matters');
 
@@ -153,14 +167,17 @@ describe('the web console in a browser', () => {
     for (const { device, client, inbox } of devices) {
       const base = `$aws/things/${device.thingName}/jobs`;
       const started = await request(client, inbox, `${base}/start-next`, { statusDetails: { step: 'downloading' } });
-      expect(started.topic).toBe(`${base}/start-next/accepted`);
+      expect(started.topic, JSON.stringify(started.payload)).toBe(`${base}/start-next/accepted`);
       const execution = started.payload.execution as {
         jobId: string;
         versionNumber: number;
         jobDocument: { files: { url: string }[] };
       };
       expect(execution.jobId).toBe('fw-2-0');
-      expect(execution.jobDocument.files[0]!.url).toBeTruthy();
+      // The placeholder became a fresh presigned URL that gives exactly the firmware.
+      const url = execution.jobDocument.files[0]!.url;
+      expect(url).toMatch(/^https:\/\/.+X-Amz-Signature=[0-9a-f]{64}/);
+      expect((await download(url, device.ca)).equals(FIRMWARE)).toBe(true);
       await eventually(() => page.getByTestId('count-IN_PROGRESS').textContent()).not.toBe('0');
       const done = await request(client, inbox, `${base}/fw-2-0/update`, {
         status: 'SUCCEEDED',
@@ -179,7 +196,7 @@ describe('the web console in a browser', () => {
     await page.getByText('installed').waitFor();
     await page.getByLabel('Thing').fill('dev-1');
     await page.getByRole('button', { name: 'Preview' }).click();
-    await page.getByTestId('device-document').waitFor();
+    await eventually(() => page.getByTestId('device-document').textContent()).toMatch(/X-Amz-Signature=/);
     await b.screenshot('10-job-completed');
     expect(b.problems).toEqual([]);
   });

@@ -41,7 +41,9 @@ describe('console files and roles', () => {
       ],
     });
     expect(res.body.permissionPolicy).toMatchObject({
-      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::firmware/*' }],
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: 'arn:aws:s3:::firmware/*' },
+      ],
     });
   });
 
