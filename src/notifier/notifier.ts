@@ -22,6 +22,8 @@ export interface NotifierOptions {
   pollMs?: number;
   leaseMs?: number;
   batch?: number;
+  /** Times the leases; the wall clock unless a test drives it. */
+  leaseClock?: Clock;
 }
 
 const CONCURRENCY = 16;
@@ -42,10 +44,12 @@ export class Notifier {
   private stopped = false;
   private readonly leaseMs: number;
   private readonly batch: number;
+  private readonly leaseClock: Clock;
 
   constructor(private readonly o: NotifierOptions) {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.batch = o.batch ?? 200;
+    this.leaseClock = o.leaseClock ?? systemClock;
   }
 
   start(): void {
@@ -76,7 +80,7 @@ export class Notifier {
 
   /** One batch; returns the number of rows claimed. */
   async runOnce(): Promise<number> {
-    const now = systemClock.now().getTime();
+    const now = this.leaseClock.now().getTime();
     const rows = await repo.claimRows(this.o.db, this.o.dialect, now, now + this.leaseMs, this.batch);
     if (rows.length === 0) return 0;
     const groups = new Map<string, repo.OutboxRow[]>();
@@ -109,7 +113,7 @@ export class Notifier {
     const namespaceId = rows[0]!.namespace_id;
     const ids = rows.map((r) => r.id);
     const jobs = this.o.jobs();
-    const now = systemClock.now().getTime();
+    const now = this.leaseClock.now().getTime();
     const last = jobs ? await repo.leaseThing(this.o.db, thingName, namespaceId, now, now + this.leaseMs) : undefined;
     if (!jobs || !last) {
       // Another notifier is announcing this thing (or jobs are not wired yet): try again shortly.

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import { silentLogger } from '../../src/logger.js';
+import { leaseThing } from '../../src/notifier/notifier.repository.js';
+import { Notifier, type Publish } from '../../src/notifier/notifier.js';
+import { OutboxSignal } from '../../src/notifier/outbox-signal.js';
+import { enqueuePublish } from '../../src/store/outbox.js';
+import { jobsFixture, thingArn, type JobsFixture } from '../helpers/jobs-fixture.js';
+import { DIALECTS } from '../helpers/postgres.js';
+
+interface Sent {
+  topic: string;
+  payload: unknown;
+}
+
+describe.each(DIALECTS)('Notifier on %s', (dialect) => {
+  let f: JobsFixture;
+  let leases: FakeClock;
+  let n = 0;
+  beforeAll(async () => {
+    f = await jobsFixture(dialect);
+  });
+  afterAll(async () => f.close());
+  beforeEach(() => {
+    n++;
+    leases = new FakeClock(Date.UTC(2031, 0, 1));
+  });
+
+  const notifier = (publish: Publish, leaseMs = 30_000) =>
+    new Notifier({
+      db: f.ctx.db,
+      dialect: f.ctx.dialect,
+      clock: f.clock,
+      logger: silentLogger(),
+      jobs: () => f.deviceJobs,
+      publish,
+      signal: new OutboxSignal(),
+      leaseMs,
+      leaseClock: leases,
+      batch: 7,
+    });
+  const recorder = () => {
+    const sent: Sent[] = [];
+    const publish: Publish = async (topic, payload) => {
+      sent.push({ topic, payload });
+    };
+    return { sent, publish };
+  };
+  const outboxCount = async () =>
+    Number(
+      (
+        await f.ctx.db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  async function fleet(size: number): Promise<string[]> {
+    const names = [...Array(size).keys()].map((i) => `n${n}-${i}`);
+    for (const thingName of names) await f.things.createThing({ thingName });
+    await f.jobs.createJob({ jobId: `job-${n}`, targets: names.map((t) => thingArn(f, t)), document: '{"a":1}' });
+    return names;
+  }
+
+  it('two notifiers draining together announce each thing exactly once', async () => {
+    const things = await fleet(40);
+    const a = recorder();
+    const b = recorder();
+    await Promise.all([notifier(a.publish).drain(), notifier(b.publish).drain(), notifier(a.publish).drain()]);
+    const all = [...a.sent, ...b.sent];
+    for (const thing of things) {
+      expect(all.filter((m) => m.topic === `$aws/things/${thing}/jobs/notify`)).toHaveLength(1);
+      expect(all.filter((m) => m.topic === `$aws/things/${thing}/jobs/notify-next`)).toHaveLength(1);
+    }
+    expect(all).toHaveLength(80);
+    expect(await outboxCount()).toBe(0);
+  });
+
+  it('keeps the rows when publishing fails and publishes them once the lease has expired', async () => {
+    const [thing] = await fleet(1);
+    const failing = notifier(async () => {
+      throw new Error('broker down');
+    });
+    await failing.drain();
+    expect(await outboxCount()).toBe(1);
+    // Another replica cannot take it while the lease holds ...
+    const ok = recorder();
+    await notifier(ok.publish).drain();
+    expect(ok.sent).toEqual([]);
+    // ... and does once it has run out: nothing is lost.
+    leases.advance(30_001);
+    await notifier(ok.publish).drain();
+    expect(ok.sent.map((m) => m.topic)).toEqual([
+      `$aws/things/${thing}/jobs/notify`,
+      `$aws/things/${thing}/jobs/notify-next`,
+    ]);
+    expect(await outboxCount()).toBe(0);
+  });
+
+  it('leaves a thing to the notifier holding its lease, and announces only what changed since', async () => {
+    const [thing] = await fleet(1);
+    const now = leases.now().getTime();
+    expect(await leaseThing(f.ctx.db, thing!, '', now, now + 1000)).toBeDefined();
+    const r = recorder();
+    const other = notifier(r.publish);
+    await other.drain();
+    expect(r.sent).toEqual([]);
+    expect(await outboxCount()).toBe(1);
+    leases.advance(1001);
+    await other.drain();
+    expect(r.sent).toHaveLength(2);
+
+    // A change that leaves the pending set and head as announced publishes nothing.
+    await f.deviceJobs.startNextPendingJobExecution(thing!);
+    await f.deviceJobs.updateJobExecution(thing!, `job-${n}`, { status: 'IN_PROGRESS', statusDetails: { p: '1' } });
+    await f.ctx.db
+      .insertInto('outbox')
+      .values({
+        kind: 'thing-jobs-changed',
+        thing_name: thing!,
+        namespace_id: '',
+        topic: null,
+        payload: null,
+        created_at: 0,
+        claimed_until: 0,
+      })
+      .execute();
+    await other.drain();
+    expect(r.sent).toHaveLength(2);
+    expect(await outboxCount()).toBe(0);
+  });
+
+  it("publishes 'publish' rows as they are", async () => {
+    await enqueuePublish(f.ctx.db, '$aws/events/job/x/completed', { eventType: 'JOB', jobId: 'x' }, 0);
+    const r = recorder();
+    await notifier(r.publish).drain();
+    expect(r.sent).toEqual([{ topic: '$aws/events/job/x/completed', payload: { eventType: 'JOB', jobId: 'x' } }]);
+    expect(await outboxCount()).toBe(0);
+  });
+});
