@@ -10,12 +10,17 @@ export interface CliResult {
 }
 
 /** Runs Debian's aws CLI v2 against the test server (it ignores AWS_ENDPOINT_URL: pass --endpoint-url). */
-export function awsCli(endpoint: string, env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
+export function awsCli(
+  endpoint: string,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       AWS_CLI,
       ['--endpoint-url', endpoint, '--output', 'json', ...args],
-      { env, timeout: 60_000 },
+      { env, timeout: timeoutMs },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         let json: unknown;
