@@ -6,21 +6,16 @@ import { randomHex } from '../ids.js';
 import type { Executor } from '../store/database.js';
 import type { BodyExpectations } from './blob-writer.js';
 import type { BlobStore } from './blob-store.js';
-import { compositeChecksum, FULL_OBJECT_CAPABLE, type ChecksumAlgorithm } from './checksums.js';
+import { FULL_OBJECT_CAPABLE, type ChecksumAlgorithm } from './checksums.js';
+import { checkParts, objectChecksum, type CompletedPart } from './multipart.parts.js';
 import { attributesJson } from './object-meta.js';
 import * as repo from './objects.repository.js';
 import { checkKey, quoteEtag, type ChecksumType, type ObjectAttributes } from './objects.schemas.js';
 import type { ObjectsService, WriteResult } from './objects.service.js';
 
-export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export { MIN_PART_BYTES, type CompletedPart } from './multipart.parts.js';
 export const MAX_PART_BYTES = 5 * 1024 ** 3;
 export const MAX_PART_NUMBER = 10000;
-
-export interface CompletedPart {
-  partNumber: number;
-  etag: string;
-  checksum?: string;
-}
 
 export interface UploadInfo {
   uploadId: string;
@@ -37,8 +32,6 @@ const noSuchUpload = (uploadId: string): ServiceError =>
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
     { UploadId: uploadId },
   );
-
-const sameEtag = (a: string, b: string): boolean => a.replace(/"/g, '') === b.replace(/"/g, '');
 
 /** Multipart uploads (create, upload part, complete, abort, list parts). */
 export class MultipartService {
@@ -164,7 +157,7 @@ export class MultipartService {
   ): Promise<WriteResult> {
     const upload = await this.requireUpload(this.ctx.db, bucket, key, uploadId);
     const stored = await repo.listParts(this.ctx.db, uploadId);
-    const parts = this.checkParts(requested, stored);
+    const parts = checkParts(requested, stored);
     const algorithm = upload.checksum_algorithm as ChecksumAlgorithm | null;
     const fullObject = algorithm !== null && upload.checksum_type === 'FULL_OBJECT';
     const total = parts.reduce((n, p) => n + p.size, 0);
@@ -185,7 +178,7 @@ export class MultipartService {
     );
     const etagDigest = createHash('md5');
     for (const p of parts) etagDigest.update(Buffer.from(p.etag.replace(/"/g, ''), 'hex'));
-    const checksum = this.objectChecksum(
+    const checksum = objectChecksum(
       algorithm,
       upload.checksum_type as ChecksumType | null,
       parts,
@@ -219,70 +212,6 @@ export class MultipartService {
       await this.blobs.collect([blob.blobId]);
       throw err;
     }
-  }
-
-  private checkParts(requested: CompletedPart[], stored: repo.PartRow[]): repo.PartRow[] {
-    if (requested.length === 0) {
-      throw new ServiceError(
-        'MalformedXML',
-        'The XML you provided was not well-formed or did not validate against our published schema',
-      );
-    }
-    const byNumber = new Map(stored.map((p) => [p.part_number, p]));
-    const parts: repo.PartRow[] = [];
-    for (const [i, r] of requested.entries()) {
-      if (i > 0 && r.partNumber <= requested[i - 1]!.partNumber) {
-        throw new ServiceError(
-          'InvalidPartOrder',
-          'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
-        );
-      }
-      const part = byNumber.get(r.partNumber);
-      if (!part || !sameEtag(part.etag, r.etag)) {
-        throw new ServiceError(
-          'InvalidPart',
-          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-          { PartNumber: r.partNumber, ETag: r.etag },
-        );
-      }
-      if (r.checksum !== undefined && part.checksum_value !== null && r.checksum !== part.checksum_value) {
-        throw new ServiceError('InvalidPart', `The checksum of part ${r.partNumber} does not match the uploaded part.`);
-      }
-      parts.push(part);
-    }
-    parts.slice(0, -1).forEach((p) => {
-      if (p.size < MIN_PART_BYTES) {
-        throw new ServiceError(
-          'EntityTooSmall',
-          'Your proposed upload is smaller than the minimum allowed object size.',
-          {
-            ProposedSize: p.size,
-            MinSizeAllowed: MIN_PART_BYTES,
-            PartNumber: p.part_number,
-          },
-        );
-      }
-    });
-    return parts;
-  }
-
-  private objectChecksum(
-    algorithm: ChecksumAlgorithm | null,
-    type: ChecksumType | null,
-    parts: repo.PartRow[],
-    full: string | undefined,
-  ): { algorithm: ChecksumAlgorithm; value: string; type: ChecksumType } | undefined {
-    if (algorithm === null) return undefined;
-    if (type === 'FULL_OBJECT') return full === undefined ? undefined : { algorithm, value: full, type };
-    if (parts.some((p) => p.checksum_value === null)) return undefined;
-    return {
-      algorithm,
-      value: compositeChecksum(
-        algorithm,
-        parts.map((p) => p.checksum_value!),
-      ),
-      type: 'COMPOSITE',
-    };
   }
 
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {

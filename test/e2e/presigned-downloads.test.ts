@@ -156,6 +156,25 @@ describe('presigned URLs in job documents, downloaded by a device (spec 6.1, 8)'
     expect((await download(again.jobDocument.pinned)).body.equals(v1)).toBe(true);
   });
 
+  it('renders the same URLs for the HTTPS data plane (client certificate)', async () => {
+    const url = new URL(`/things/${THING}/jobs/fw-1?includeJobDocument=true`, t.server.endpoints.deviceHttps);
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https
+        .get(url, { cert: dev.cert, key: dev.key, ca: dev.ca }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        })
+        .on('error', reject);
+    });
+    expect(reply.status, reply.body).toBe(200);
+    // spec 0.2: over HTTP the document is a JSON-encoded string.
+    const execution = (JSON.parse(reply.body) as { execution: { jobDocument: string } }).execution;
+    const doc = JSON.parse(execution.jobDocument) as { latest: string };
+    expect(doc.latest.startsWith(`${t.server.endpoints.deviceHttps}/firmware/fw.bin?X-Amz-`)).toBe(true);
+    expect((await download(doc.latest)).body.equals(v2)).toBe(true);
+  });
+
   it('refuses an expired URL and a tampered one with S3 XML errors', async () => {
     const doc = ((await fetchJob('fw-1')).payload.execution as { jobDocument: { latest: string } }).jobDocument;
     const tampered = doc.latest.replace('/firmware/fw.bin?', '/firmware/other.bin?');
