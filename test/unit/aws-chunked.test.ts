@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from '../../src/errors.js';
+import type { ServiceError } from '../../src/errors.js';
 import { AwsChunkedDecoder, type ChunkSigning } from '../../src/protocols/aws/s3/aws-chunked.js';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
