@@ -131,6 +131,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     registerSignerRoutes(signer, services.signing);
     dispatcher.register(signer);
     dispatcher.register(new AcmAdapter(services.signing.certificates));
+    await services.signing.jobs.failInterrupted();
 
     const devicePlane = await startDevicePlane({
       config,

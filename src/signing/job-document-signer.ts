@@ -13,7 +13,8 @@ import {
 } from './code-sign-placeholders.js';
 import { signatureAlgorithmName } from './platforms.js';
 import type { SigningProfilesService } from './profiles.service.js';
-import { signatureBlock, type SigningJobsService } from './signing-jobs.service.js';
+import type { SigningJobsService } from './signing-jobs.service.js';
+import { signatureBlock } from './signed-object.js';
 import * as repo from './signing.repository.js';
 import type { ProfileRow } from './signing.repository.js';
 import { parseJson } from './signing.schemas.js';
@@ -25,6 +26,11 @@ export interface CodeSigningOption {
 
 /** Tag a profile `fleetjobs:defaultForJobs=true` to have it sign documents whose job names none. */
 export const DEFAULT_PROFILE_TAG = 'fleetjobs:defaultForJobs';
+/** What a preview puts where the signature will be. */
+export const PREVIEW_SIGNATURE = '(signed when the job is created)';
+
+type JobInput = { jobId?: string; codeSigning?: unknown };
+
 /** spec 6.3: the console writes signed objects under SignedImages/ in the source bucket. */
 export const SIGNED_PREFIX = 'SignedImages/';
 
@@ -43,7 +49,17 @@ export class JobDocumentSigner {
     private readonly signingJobs: SigningJobsService,
   ) {}
 
-  readonly preprocess = async (document: string, input: { jobId?: string; codeSigning?: unknown }): Promise<string> => {
+  readonly preprocess = (document: string, input: JobInput): Promise<string> => this.fill(document, input, false);
+
+  /**
+   * What CreateJob would store, with every check it makes but without signing anything (the
+   * console's preview): signatures read PREVIEW_SIGNATURE.
+   */
+  preview(document: string, input: JobInput): Promise<string> {
+    return this.fill(document, input, true);
+  }
+
+  private async fill(document: string, input: JobInput, dryRun: boolean): Promise<string> {
     if (!hasCodeSignPlaceholder(document)) return document;
     let occurrences: CodeSignOccurrence[];
     try {
@@ -72,36 +88,57 @@ export class JobDocumentSigner {
     }
     const signatures = new Map<string, SignatureForRef>();
     for (const o of occurrences) {
-      if (!signatures.has(refId(o.ref))) signatures.set(refId(o.ref), await this.signOne(o, profile, input.jobId));
+      if (signatures.has(refId(o.ref))) continue;
+      const block = dryRun ? await this.checkOne(o, profile, algorithm) : await this.signOne(o, profile, input.jobId);
+      signatures.set(refId(o.ref), block);
     }
     return replaceCodeSignPlaceholders(document, signatures);
-  };
+  }
+
+  private async checkOne(o: CodeSignOccurrence, profile: ProfileRow, algorithm: string): Promise<SignatureForRef> {
+    const { meta } = await this.asJobError(o, () => this.signingJobs.prepare(this.request(o, profile)));
+    return {
+      block: {
+        rawPayloadSize: meta.size,
+        signature: PREVIEW_SIGNATURE,
+        signatureAlgorithm: algorithm,
+        payloadLocation: { s3: { bucketName: o.ref.bucket, key: o.ref.key, version: o.ref.version } },
+      },
+    };
+  }
+
+  private request(o: CodeSignOccurrence, profile: ProfileRow) {
+    return {
+      source: { s3: { bucketName: o.ref.bucket, key: o.ref.key, version: o.ref.version } },
+      destination: { s3: { bucketName: o.ref.bucket, prefix: SIGNED_PREFIX } },
+      profileName: profile.name,
+      clientRequestToken: newUuid(),
+    };
+  }
+
+  /** Signer's ValidationException / ResourceNotFound are the job's InvalidRequest here. */
+  private async asJobError<T>(o: CodeSignOccurrence, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof ServiceError && err.code !== 'InternalFailure' && err.code !== 'ServiceUnavailable') {
+        throw invalid(`Cannot code-sign s3://${o.ref.bucket}/${o.ref.key}@${o.ref.version}: ${err.message}`);
+      }
+      throw err;
+    }
+  }
 
   private async signOne(
     o: CodeSignOccurrence,
     profile: ProfileRow,
     jobId: string | undefined,
   ): Promise<SignatureForRef> {
-    const where = `s3://${o.ref.bucket}/${o.ref.key}@${o.ref.version}`;
-    let job;
-    try {
-      job = await this.signingJobs.sign(
-        {
-          source: { s3: { bucketName: o.ref.bucket, key: o.ref.key, version: o.ref.version } },
-          destination: { s3: { bucketName: o.ref.bucket, prefix: SIGNED_PREFIX } },
-          profileName: profile.name,
-          clientRequestToken: newUuid(),
-        },
-        jobId ? this.ctx.arns.job(jobId) : 'fleetjobs',
-      );
-    } catch (err) {
-      // Signer's ValidationException / ResourceNotFound are the job's InvalidRequest here.
-      if (err instanceof ServiceError && err.code !== 'InternalFailure')
-        throw invalid(`Cannot code-sign ${where}: ${err.message}`);
-      throw err;
-    }
+    const requestedBy = jobId ? this.ctx.arns.job(jobId) : 'fleetjobs';
+    const job = await this.asJobError(o, () => this.signingJobs.sign(this.request(o, profile), requestedBy));
     if (job.status !== 'Succeeded') {
-      throw invalid(`Cannot code-sign ${where}: signing job ${job.job_id} ${job.status_reason ?? 'failed'}.`);
+      throw invalid(
+        `Cannot code-sign s3://${o.ref.bucket}/${o.ref.key}@${o.ref.version}: signing job ${job.job_id} ${job.status_reason ?? 'failed'}.`,
+      );
     }
     return { block: signatureBlock(job) };
   }

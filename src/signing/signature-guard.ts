@@ -1,10 +1,10 @@
 import type { ServiceContext } from '../context.js';
+import { findPlaceholders, type S3ObjectRef } from '../documents/placeholders.js';
 import { ServiceError } from '../errors.js';
 import { newUuid } from '../ids.js';
 import type { JobRow } from '../jobs/jobs.repository.js';
 import type { ObjectMeta } from '../objects/objects.schemas.js';
 import { enqueuePublish } from '../store/outbox.js';
-import { findPresignedRefs } from './presigned-refs.js';
 import { sha256Stream } from './signing-crypto.js';
 import type { SigningObjectStore } from './signing-objects.js';
 import * as repo from './signing.repository.js';
@@ -81,7 +81,7 @@ export class SignatureGuard {
     if (signatures.length === 0) return [];
     const jobs = await repo.jobsBySignature(this.ctx.db, signatures);
     const out: Covered[] = [];
-    for (const ref of findPresignedRefs(document)) {
+    for (const ref of presignedObjects(document)) {
       const signed = jobs.find((j) => j.source_bucket === ref.bucket && j.source_key === ref.key);
       if (!signed?.payload_sha256) continue;
       out.push({
@@ -159,6 +159,15 @@ export class SignatureGuard {
       );
     }
     throw new ServiceError('InvalidRequest', message);
+  }
+}
+
+/** The objects the renderer (src/documents) presigns; a malformed document is the renderer's to refuse. */
+function presignedObjects(document: string): S3ObjectRef[] {
+  try {
+    return findPlaceholders(document).map((p) => p.ref);
+  } catch {
+    return [];
   }
 }
 

@@ -7,7 +7,9 @@ import type { SigningCertificatesService } from './certificates.service.js';
 import { requirePlatform, signatureAlgorithmName } from './platforms.js';
 import type { SigningProfilesService } from './profiles.service.js';
 import { requireSignableSource, type SigningObjectStore } from './signing-objects.js';
+import { checkStart, requireDestination, type StartSigningJobInput } from './signing-jobs.checks.js';
 import { PayloadTooLarge, signStream } from './signing-crypto.js';
+import { signedObjectJson } from './signed-object.js';
 import * as repo from './signing.repository.js';
 import type { SigningJobRow } from './signing.repository.js';
 import {
@@ -15,20 +17,13 @@ import {
   addValidity,
   DEFAULT_PAGE,
   PAGE_RULE,
-  PROFILE_NAME_RULE,
   seconds,
   signerValidation,
   SIGNING_STATUSES,
   validateSigner,
 } from './signing.schemas.js';
 
-export interface StartSigningJobInput {
-  source?: { s3?: { bucketName?: string; key?: string; version?: string } };
-  destination?: { s3?: { bucketName?: string; prefix?: string } };
-  profileName?: string;
-  clientRequestToken?: string;
-  profileOwner?: string;
-}
+export type { StartSigningJobInput };
 
 export interface ListSigningJobsInput {
   status?: string;
@@ -42,19 +37,8 @@ export interface ListSigningJobsInput {
   jobInvoker?: string;
 }
 
-/** spec 6.4: the signed-object JSON, compact and in AWS Signer's member order. */
-export function signedObjectJson(job: SigningJobRow): string {
-  return JSON.stringify(signatureBlock(job));
-}
-
-export function signatureBlock(job: SigningJobRow) {
-  return {
-    rawPayloadSize: job.payload_size!,
-    signature: job.signature!,
-    signatureAlgorithm: job.signature_algorithm!,
-    payloadLocation: { s3: { bucketName: job.source_bucket, key: job.source_key, version: job.source_version } },
-  };
-}
+/** Long enough for the largest object (2 GB) on a slow disk. */
+const STALE_AFTER_MS = 60 * 60_000;
 
 /**
  * Signer signing jobs (spec 6.6). A job signs one object version of a versioned bucket, writes the
@@ -79,13 +63,13 @@ export class SigningJobsService {
     return { jobId: row.job_id, jobOwner: this.ctx.arns.partition.account };
   }
 
-  /** Starts a signing job and runs it to its end; the row says Succeeded or Failed. */
-  async sign(input: StartSigningJobInput, requestedBy: string): Promise<SigningJobRow> {
+  /**
+   * Every check StartSigningJob makes, without signing: the profile can sign, the source is an
+   * object version of a versioned bucket within the platform's size, the destination exists.
+   */
+  async prepare(input: StartSigningJobInput) {
     checkStart(input);
     const src = input.source!.s3! as { bucketName: string; key: string; version: string };
-    const dest = input.destination!.s3! as { bucketName: string; prefix?: string };
-    const earlier = await repo.findJobByToken(this.ctx.db, input.clientRequestToken!);
-    if (earlier) return this.replay(earlier, input);
     const profile = await this.profiles.requireProfile(input.profileName!, input.profileOwner);
     if (profile.status !== 'Active') {
       throw signerValidation(`Signing profile ${profile.name} is ${profile.status} and cannot start signing jobs.`);
@@ -93,13 +77,24 @@ export class SigningJobsService {
     const config = this.profiles.configurationOf(profile);
     const objects = this.objects();
     const meta = await requireSignableSource(objects, src.bucketName, src.key, src.version);
-    await requireDestination(objects, dest.bucketName);
+    await requireDestination(objects, input.destination!.s3!.bucketName!);
     const maxBytes = config.platform.maxSizeInMB * 1024 * 1024;
     if (meta.size > maxBytes) {
       throw signerValidation(
         `s3://${src.bucketName}/${src.key} is ${meta.size} bytes; platform ${config.platform.platformId} signs at most ${config.platform.maxSizeInMB} MB.`,
       );
     }
+    return { profile, config, meta, maxBytes };
+  }
+
+  /** Starts a signing job and runs it to its end; the row says Succeeded or Failed. */
+  async sign(input: StartSigningJobInput, requestedBy: string): Promise<SigningJobRow> {
+    checkStart(input);
+    const src = input.source!.s3! as { bucketName: string; key: string; version: string };
+    const dest = input.destination!.s3! as { bucketName: string; prefix?: string };
+    const earlier = await repo.findJobByToken(this.ctx.db, input.clientRequestToken!);
+    if (earlier) return this.replay(earlier, input);
+    const { profile, config, maxBytes } = await this.prepare(input);
     const now = this.now();
     const jobId = newUuid();
     const row: SigningJobRow = {
@@ -198,6 +193,15 @@ export class SigningJobsService {
     return done;
   }
 
+  /**
+   * A signing job runs within its StartSigningJob request, so one still InProgress long after it
+   * began was cut off by a crash: it is Failed (called on start; other replicas' jobs are younger).
+   */
+  async failInterrupted(olderThanMs = STALE_AFTER_MS): Promise<number> {
+    const now = this.now();
+    return repo.failStale(this.ctx.db, now - olderThanMs, now, 'Signing failed: the server stopped while signing.');
+  }
+
   /** clientRequestToken makes StartSigningJob idempotent: the same request answers the same job. */
   private replay(earlier: SigningJobRow, input: StartSigningJobInput): SigningJobRow {
     const s = input.source!.s3!;
@@ -280,43 +284,5 @@ export class SigningJobsService {
       jobOwner: account,
       jobInvoker: account,
     };
-  }
-}
-
-function checkStart(input: StartSigningJobInput): void {
-  validateSigner((v) => {
-    if (v.required('source', input.source) && v.object('source', input.source)) {
-      const s3 = input.source.s3;
-      if (v.required('source.s3', s3) && v.object('source.s3', s3)) {
-        for (const m of ['bucketName', 'key', 'version'] as const) {
-          if (v.required(`source.s3.${m}`, s3[m])) v.string(`source.s3.${m}`, s3[m], { min: 1 });
-        }
-      }
-    }
-    if (v.required('destination', input.destination) && v.object('destination', input.destination)) {
-      const s3 = input.destination.s3;
-      if (v.required('destination.s3', s3) && v.object('destination.s3', s3)) {
-        if (v.required('destination.s3.bucketName', s3.bucketName)) {
-          v.string('destination.s3.bucketName', s3.bucketName, { min: 1 });
-        }
-        v.string('destination.s3.prefix', s3.prefix);
-      }
-    }
-    if (v.required('profileName', input.profileName)) v.string('profileName', input.profileName, PROFILE_NAME_RULE);
-    if (v.required('clientRequestToken', input.clientRequestToken)) {
-      v.string('clientRequestToken', input.clientRequestToken, { min: 1, max: 64 });
-    }
-    v.string('profileOwner', input.profileOwner, ACCOUNT_RULE);
-  });
-}
-
-async function requireDestination(objects: SigningObjectStore, bucket: string): Promise<void> {
-  try {
-    await objects.getVersioning(bucket);
-  } catch (err) {
-    if (err instanceof ServiceError && err.code === 'NoSuchBucket') {
-      throw signerValidation(`The destination bucket ${bucket} does not exist.`);
-    }
-    throw err;
   }
 }

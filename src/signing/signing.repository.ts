@@ -99,6 +99,17 @@ export async function updateJob(db: Executor, jobId: string, changes: Updateable
   await db.updateTable('signing_jobs').set(changes).where('job_id', '=', jobId).execute();
 }
 
+/** InProgress jobs started before `before`: a signing runs within its request, so these were interrupted. */
+export async function failStale(db: Executor, before: number, now: number, reason: string): Promise<number> {
+  const r = await db
+    .updateTable('signing_jobs')
+    .set({ status: 'Failed', status_reason: reason, completed_at: now })
+    .where('status', '=', 'InProgress')
+    .where('created_at', '<', before)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 export function findJob(db: Executor, jobId: string): Promise<SigningJobRow | undefined> {
   return db.selectFrom('signing_jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
 }

@@ -17,6 +17,7 @@ import https from 'node:https';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withBodyMembers } from '../../src/cli/sdk-extensions.js';
+import { PREVIEW_SIGNATURE } from '../../src/signing/job-document-signer.js';
 import { SIGNATURE_MISMATCH_TOPIC } from '../../src/signing/signature-guard.js';
 import { verifyFile } from '../../src/signing/verify.js';
 import { caPem, connectDevice, Inbox, provisionDevice, request, type Device } from '../helpers/devices.js';
@@ -277,6 +278,29 @@ describe.each(DIALECTS)('code signing in job documents, delivered over MQTT (%s)
         certificatePem: cert,
       }),
     ).toMatchObject({ ok: true });
+  });
+
+  it('previews what CreateJob would store without signing anything (the console preview)', async () => {
+    const signing = t.server.services.signing;
+    const before = (await signing.jobs.listSigningJobs({})).jobs.length;
+    const doc = docFor(presign('firmware', 'fw/app.bin'), codeSign('firmware', 'fw/app.bin', version));
+    const preview = JSON.parse(
+      await signing.documentSigner.preview(doc, { codeSigning: { profileName: 'fw_ecdsa' } }),
+    ) as {
+      files: { codesign: unknown }[];
+    };
+    expect(preview.files[0]!.codesign).toEqual({
+      rawPayloadSize: firmware.length,
+      signature: PREVIEW_SIGNATURE,
+      signatureAlgorithm: 'SHA256withECDSA',
+      payloadLocation: { s3: { bucketName: 'firmware', key: 'fw/app.bin', version } },
+    });
+    await expect(
+      signing.documentSigner.preview(docFor('x', codeSign('firmware', 'fw/app.bin', 'nope')), {
+        codeSigning: { profileName: 'fw_ecdsa' },
+      }),
+    ).rejects.toThrow('Cannot code-sign s3://firmware/fw/app.bin@nope: s3://firmware/fw/app.bin has no version nope.');
+    expect((await signing.jobs.listSigningJobs({})).jobs.length).toBe(before);
   });
 
   it('refuses a wrong region, bucket, key or version and an unversioned bucket with a clear InvalidRequest', async () => {

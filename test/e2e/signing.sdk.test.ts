@@ -286,6 +286,35 @@ describe.each(DIALECTS)('AWS Signer API with @aws-sdk/client-signer (%s)', (dial
     );
   });
 
+  it('fails signing jobs a crash left InProgress, and only old ones', async () => {
+    const db = t.server.store.db;
+    const row = await db.selectFrom('signing_jobs').selectAll().limit(1).executeTakeFirstOrThrow();
+    const now = Date.now();
+    for (const [id, age] of [
+      ['crashed', 2 * 3600_000],
+      ['running', 60_000],
+    ] as const) {
+      await db
+        .insertInto('signing_jobs')
+        .values({
+          ...row,
+          job_id: id,
+          client_request_token: id,
+          status: 'InProgress',
+          status_reason: null,
+          created_at: now - age,
+        })
+        .execute();
+    }
+    expect(await t.server.services.signing.jobs.failInterrupted()).toBe(1);
+    expect(await signer.send(new DescribeSigningJobCommand({ jobId: 'crashed' }))).toMatchObject({
+      status: 'Failed',
+      statusReason: 'Signing failed: the server stopped while signing.',
+    });
+    expect((await signer.send(new DescribeSigningJobCommand({ jobId: 'running' }))).status).toBe('InProgress');
+    await db.deleteFrom('signing_jobs').where('job_id', 'in', ['crashed', 'running']).execute();
+  });
+
   it('tags a profile', async () => {
     const arn = 'arn:aws:signer:us-east-1:000000000000:/signing-profiles/fw_ecdsa';
     await signer.send(new TagResourceCommand({ resourceArn: arn, tags: { stage: 'prod' } }));

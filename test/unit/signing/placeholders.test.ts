@@ -7,7 +7,6 @@ import {
   replaceCodeSignPlaceholders,
   type SignatureForRef,
 } from '../../../src/signing/code-sign-placeholders.js';
-import { findPresignedRefs, parseS3Url } from '../../../src/signing/presigned-refs.js';
 import { signaturesIn } from '../../../src/signing/signature-guard.js';
 
 const block = (sig: string): SignatureForRef['block'] => ({
@@ -102,37 +101,7 @@ describe('code-sign placeholders (spec 6.3)', () => {
   });
 });
 
-describe('presigned-URL references and signatures of a document (delivery-time check)', () => {
-  it.each([
-    ['fw/a/b.bin', false, { bucket: 'fw', key: 'a/b.bin' }],
-    ['https://s3.amazonaws.com/fw/a.bin', false, { bucket: 'fw', key: 'a.bin' }],
-    ['https://s3.us-east-1.amazonaws.com/fw/a b.bin', false, { bucket: 'fw', key: 'a b.bin' }],
-    ['https://fw.s3.us-east-1.amazonaws.com/a.bin', false, { bucket: 'fw', key: 'a.bin' }],
-    ['https://my.fw.s3.amazonaws.com/a.bin', false, { bucket: 'my.fw', key: 'a.bin' }],
-    [
-      'https://s3.us-east-1.amazonaws.com/fw/a.bin?versionId=v9',
-      false,
-      { bucket: 'fw', key: 'a.bin', versionId: 'v9' },
-    ],
-    [
-      'https://s3.us-east-1.amazonaws.com/fw/fw%20v1%2B2%7D.bin%3FversionId%3Dv%2B1',
-      true,
-      { bucket: 'fw', key: 'fw v1+2}.bin', versionId: 'v+1' },
-    ],
-  ])('parses %s', (url, encoded, ref) => {
-    expect(parseS3Url(url, encoded)).toEqual(ref);
-  });
-
-  it('finds every presigned placeholder form', () => {
-    const doc =
-      '{"a":"${aws:iot:s3-presigned-url:fw/x.bin}","b":"${aws:iot:s3-presigned-url-v2:https://fw.s3.us-east-1.amazonaws.com/y.bin%3FversionId%3D7}","c":"${aws:iot:s3-presigned-url-v1:https://s3.amazonaws.com/fw/z.bin}"}';
-    expect(findPresignedRefs(doc)).toEqual([
-      { bucket: 'fw', key: 'x.bin' },
-      { bucket: 'fw', key: 'y.bin', versionId: '7' },
-      { bucket: 'fw', key: 'z.bin' },
-    ]);
-  });
-
+describe('signatures of a document (delivery-time check)', () => {
   it('collects the signatures of blocks and FreeRTOS keys', () => {
     const doc = JSON.stringify({
       a: { codesign: block('S1') },
