@@ -123,6 +123,8 @@ export class JobsMqttClient extends EventEmitter<{ 'notify-next': [DeviceExecuti
       }, this.o.timeoutMs ?? 15_000);
       this.pending.set(clientToken, { resolve, reject, timer });
     });
+    // Observed at once: close() may reject it while the publish below is still in flight.
+    answer.catch(() => undefined);
     try {
       await this.mqtt.publishAsync(`${this.prefix}/${suffix}`, JSON.stringify({ ...body, clientToken }), { qos: 1 });
     } catch (err) {

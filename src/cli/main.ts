@@ -13,6 +13,7 @@ import { registerExecutionsCommands } from './executions.command.js';
 import { registerGroupsCommands } from './groups.command.js';
 import { registerJobsCommands } from './jobs.command.js';
 import { registerServeCommand } from './serve.command.js';
+import { registerSimulateCommand } from './simulate.command.js';
 import { registerTemplatesCommands } from './templates.command.js';
 import { registerThingsCommands } from './things.command.js';
 import { registerVerifyCommand } from './verify.command.js';
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
   registerTemplatesCommands(program, ctx);
   registerVerifyCommand(program, ctx);
   registerAgentCommand(program, ctx);
+  registerSimulateCommand(program, ctx);
   return program;
 }
 
