@@ -11,6 +11,7 @@ import { registerJobsRoutes } from './routes/jobs.routes.js';
 import { registerObjectsRoutes } from './routes/objects.routes.js';
 import { registerRegistryRoutes } from './routes/registry.routes.js';
 import { registerSessionRoutes } from './routes/session.routes.js';
+import { registerSigningRoutes } from './routes/signing.routes.js';
 import { DEFAULT_WEB_DIST, registerStatic } from './static.js';
 
 export interface ConsoleDeps {
@@ -72,6 +73,7 @@ function registerApi(api: FastifyInstance, deps: ConsoleDeps): void {
   registerJobsRoutes(api, deps);
   registerIamRoutes(api, deps);
   registerObjectsRoutes(api, deps);
+  registerSigningRoutes(api, deps);
   // Anything else under /console/api is a clear 404 (after the sign-in check above).
   api.all('/*', async () => {
     throw new ServiceError('ResourceNotFound', 'No console API route matches this request.');

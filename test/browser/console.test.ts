@@ -2,6 +2,7 @@ import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { MqttClient } from 'mqtt';
+import { verifyFile, type SignatureBlock } from '../../src/signing/verify.js';
 import { adminConsole, type ConsoleClient } from '../helpers/console.js';
 import { connectDevice, Inbox, provisionDevice, request, type Device } from '../helpers/devices.js';
 import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
@@ -92,14 +93,26 @@ describe('the web console in a browser', () => {
     expect(b.problems).toEqual([]);
   });
 
-  it('creates a job on a group through the wizard, with a presigned download URL', async () => {
+  it('creates a code-signing profile on the signing page', async () => {
     const { page } = b;
+    await page.getByRole('link', { name: 'Signing' }).click();
+    await page.getByLabel('Profile name').fill('fleet_signer');
+    await page.getByLabel('Platform').selectOption('AWSIoTDeviceManagement-SHA256-ECDSA');
+    await page.getByRole('button', { name: 'Create profile' }).click();
+    await page.getByRole('cell', { name: 'fleet_signer' }).waitFor();
+    await b.screenshot('03-signing-profiles');
+    expect(b.problems).toEqual([]);
+  });
+
+  it('creates a signed job on a group through the wizard, with a presigned download URL', async () => {
+    const { page } = b;
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('link', { name: 'Create job' }).click();
     const id = page.getByLabel('Job id');
     await id.fill('fw 2.0!');
     await eventually(() => page.getByText('Only letters, digits, - and _ are allowed').isVisible()).toBe(true);
     expect(await page.getByText(/Do not put personal data/).isVisible()).toBe(true);
-    await b.screenshot('03-wizard-id');
+    await b.screenshot('04-wizard-id');
     await id.fill('fw-2-0');
     await page.getByLabel('Description (optional)').fill('Firmware 2.0 for the fleet');
     await page.getByRole('button', { name: 'Next' }).click();
@@ -107,14 +120,14 @@ describe('the web console in a browser', () => {
     await page.getByLabel('Name starts with').fill('fle');
     await page.getByRole('checkbox', { name: 'fleet' }).check();
     await eventually(() => page.getByRole('list', { name: /Chosen targets/ }).textContent()).toContain('fleet');
-    await b.screenshot('04-wizard-targets');
+    await b.screenshot('05-wizard-targets');
     await page.getByRole('button', { name: 'Next' }).click();
 
     const doc = page.getByLabel('Job document (JSON)');
     await doc.fill('{"operation": ');
     await eventually(() => page.getByText(/Not valid JSON/).isVisible()).toBe(true);
     await doc.fill('{"operation": "firmware-update", "version": "2.0"}');
-    await b.screenshot('05-wizard-document');
+    await b.screenshot('06-wizard-document');
     await page.getByRole('button', { name: 'Next' }).click();
 
     await page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('Bucket').selectOption('firmware');
@@ -122,29 +135,44 @@ describe('the web console in a browser', () => {
     await eventually(() =>
       page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('Version').inputValue(),
     ).not.toBe('');
+    await page.getByRole('checkbox', { name: 'Sign image for me' }).check();
+    await page.getByLabel('Code-signing profile').selectOption('fleet_signer');
+    await page.getByRole('button', { name: "Add the image's signature to the document" }).click();
     await page.getByRole('checkbox', { name: 'Pre-sign resource URLs' }).check();
     await page.getByLabel('Role').selectOption({ label: 'jobs-presign' });
     await page.getByLabel('URLs expire after (seconds)').fill('600');
     await page.getByRole('button', { name: "Add the image's download URL to the document" }).click();
-    await b.screenshot('06-wizard-signing-urls');
+    await b.screenshot('07-wizard-signing-urls');
     await page.getByRole('button', { name: 'Next' }).click();
 
     await page.getByRole('radio', { name: /Snapshot/ }).check();
     await page.getByText('Retries').click();
     await page.getByRole('button', { name: 'Add a retry rule' }).click();
-    await b.screenshot('07-wizard-advanced');
+    await b.screenshot('08-wizard-advanced');
     await page.getByRole('button', { name: 'Next' }).click();
 
     const review = page.getByTestId('review-document');
-    await review.waitFor();
-    const shown = JSON.parse((await review.textContent())!) as { files: { fileName: string; url: string }[] };
-    expect(shown.files[0]).toMatchObject({ fileName: 'fw-2.0.bin' });
-    expect(shown.files[0]!.url).toMatch(
+    // The review shows the document as it will be stored: the signature block made by the profile.
+    await eventually(() => review.textContent()).toContain('SHA256withECDSA');
+    const reviewed = JSON.parse((await review.textContent())!) as {
+      files: { fileName: string; url: string; signature: SignatureBlock }[];
+    };
+    const file = reviewed.files[0]!;
+    expect(file.fileName).toBe('fw-2.0.bin');
+    expect(file.url).toMatch(
       /^\$\{aws:iot:s3-presigned-url-v2:https:\/\/s3\.us-east-1\.amazonaws\.com\/firmware\/fw-2\.0\.bin%3FversionId%3D.+\}$/,
     );
-    await b.screenshot('08-wizard-review');
+    expect(file.signature).toMatchObject({
+      rawPayloadSize: FIRMWARE.length,
+      signatureAlgorithm: 'SHA256withECDSA',
+      payloadLocation: { s3: { bucketName: 'firmware', key: 'fw-2.0.bin' } },
+    });
+    await b.screenshot('09-wizard-review');
     await page.getByRole('button', { name: 'Create job' }).click();
     await page.getByRole('heading', { name: /fw-2-0/ }).waitFor();
+    // Stored exactly as reviewed.
+    const stored = await api.get<{ document: string }>('/jobs/fw-2-0/document');
+    expect(JSON.parse(stored.body.document)).toEqual(reviewed);
     const job = await api.get<{ job: { presignedUrlConfig: unknown; jobExecutionsRetryConfig: unknown } }>(
       '/jobs/fw-2-0',
     );
@@ -162,8 +190,12 @@ describe('the web console in a browser', () => {
     const { page } = b;
     await eventually(() => page.getByTestId('count-QUEUED').textContent()).toBe('2');
     await eventually(() => page.getByText('live', { exact: true }).isVisible()).toBe(true);
-    await b.screenshot('09-job-queued');
+    await b.screenshot('10-job-queued');
     const url = page.url();
+    const profile = await t.server.services.signing.profiles.getSigningProfile('fleet_signer');
+    const certificatePem = (
+      await t.server.services.signing.certificates.getCertificate(profile.signingMaterial.certificateArn)
+    ).Certificate;
     for (const { device, client, inbox } of devices) {
       const base = `$aws/things/${device.thingName}/jobs`;
       const started = await request(client, inbox, `${base}/start-next`, { statusDetails: { step: 'downloading' } });
@@ -177,7 +209,15 @@ describe('the web console in a browser', () => {
       // The placeholder became a fresh presigned URL that gives exactly the firmware.
       const url = execution.jobDocument.files[0]!.url;
       expect(url).toMatch(/^https:\/\/.+X-Amz-Signature=[0-9a-f]{64}/);
-      expect((await download(url, device.ca)).equals(FIRMWARE)).toBe(true);
+      const image = await download(url, device.ca);
+      expect(image.equals(FIRMWARE)).toBe(true);
+      // ...and the device checks the image against the signature with the profile's certificate.
+      const verdict = await verifyFile({
+        file: image,
+        signature: execution.jobDocument.files[0]!.signature,
+        certificatePem,
+      });
+      expect(verdict).toMatchObject({ ok: true, algorithm: 'SHA256withECDSA' });
       await eventually(() => page.getByTestId('count-IN_PROGRESS').textContent()).not.toBe('0');
       const done = await request(client, inbox, `${base}/fw-2-0/update`, {
         status: 'SUCCEEDED',
@@ -197,7 +237,7 @@ describe('the web console in a browser', () => {
     await page.getByLabel('Thing').fill('dev-1');
     await page.getByRole('button', { name: 'Preview' }).click();
     await eventually(() => page.getByTestId('device-document').textContent()).toMatch(/X-Amz-Signature=/);
-    await b.screenshot('10-job-completed');
+    await b.screenshot('11-job-completed');
     expect(b.problems).toEqual([]);
   });
 
@@ -215,7 +255,7 @@ describe('the web console in a browser', () => {
     await dialog.getByRole('checkbox', { name: /Force/ }).check();
     await dialog.getByLabel('Reason code').fill('BAD_IMAGE');
     await dialog.getByLabel('Comment').fill('wrong build');
-    await b.screenshot('11-cancel-dialog');
+    await b.screenshot('12-cancel-dialog');
     await dialog.getByRole('button', { name: 'Cancel job' }).click();
     await page
       .getByRole('heading', { name: /fw-cancel-me/ })
@@ -223,7 +263,7 @@ describe('the web console in a browser', () => {
       .waitFor();
     await page.getByText('BAD_IMAGE (forced)').waitFor();
     await eventually(() => page.getByTestId('count-CANCELED').textContent()).toBe('2');
-    await b.screenshot('12-job-canceled');
+    await b.screenshot('13-job-canceled');
     expect(b.problems).toEqual([]);
   });
 
@@ -234,12 +274,12 @@ describe('the web console in a browser', () => {
     await dialog.getByRole('button', { name: 'Keep it' }).click();
     expect((await api.get('/jobs/fw-cancel-me')).status).toBe(200);
     await page.getByRole('button', { name: 'Delete job…' }).click();
-    await b.screenshot('13-delete-dialog');
+    await b.screenshot('14-delete-dialog');
     await dialog.getByRole('button', { name: 'Delete job' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
     await eventually(async () => (await api.get('/jobs/fw-cancel-me')).status).toBe(404);
     expect(await page.getByRole('link', { name: 'fw-cancel-me' }).count()).toBe(0);
-    await b.screenshot('14-jobs-after-delete');
+    await b.screenshot('15-jobs-after-delete');
     expect(b.problems).toEqual([]);
   });
 });

@@ -18,6 +18,8 @@ export interface StepProps {
   update: (change: Partial<Draft>) => void;
   error: ApiError | undefined;
   session: Session;
+  /** The review step reports the document as it will be stored (signatures filled in). */
+  onStored?: (text: string | undefined) => void;
 }
 
 /** What stops the form from going past a step before the service is asked (syntax only). */
@@ -35,11 +37,13 @@ export function CreateJobWizard({ session }: { session: Session }) {
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
   const [tried, setTried] = useState(false);
+  const [stored, setStored] = useState<string>();
   const update = (change: Partial<Draft>): void => setDraft((d) => ({ ...d, ...change }));
   const problem = blocker(step, draft);
 
   const go = (to: number): void => {
     setTried(false);
+    setStored(undefined);
     setStep(to);
     document.getElementById('wizard-step')?.focus();
   };
@@ -48,7 +52,10 @@ export function CreateJobWizard({ session }: { session: Session }) {
     setBusy(true);
     setError(undefined);
     try {
-      await post('/jobs', toCreateJobInput(draft, session.region));
+      const input = toCreateJobInput(draft, session.region);
+      // The job stores exactly the document the review showed (signed there, as the AWS console does).
+      if (draft.documentMode === 'inline' && stored !== undefined) input.document = stored;
+      await post('/jobs', input);
       navigate(`/jobs/${encodeURIComponent(draft.jobId)}`);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'Error', String(err));
@@ -69,7 +76,8 @@ export function CreateJobWizard({ session }: { session: Session }) {
     else void create();
   };
 
-  const props: StepProps = { draft, update, error, session };
+  const props: StepProps = { draft, update, error, session, onStored: setStored };
+  const waiting = step === STEPS.length - 1 && draft.documentMode === 'inline' && stored === undefined;
   return (
     <section aria-labelledby="wizard-title">
       <h1 id="wizard-title">Create a job</h1>
@@ -108,7 +116,7 @@ export function CreateJobWizard({ session }: { session: Session }) {
           <button type="button" onClick={() => go(step - 1)} disabled={step === 0}>
             Back
           </button>
-          <button type="submit" className="primary" disabled={busy}>
+          <button type="submit" className="primary" disabled={busy || waiting}>
             {step < STEPS.length - 1 ? 'Next' : busy ? 'Creating…' : 'Create job'}
           </button>
         </div>

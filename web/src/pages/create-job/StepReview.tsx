@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { enc, qs } from '../../api/client';
 import { nameOf } from '../../api/types';
 import { useApi } from '../../api/use-api';
@@ -15,7 +16,7 @@ const pretty = (text: string): string => {
 };
 
 /** The request that will be sent, and the document as the service will store it. */
-export function StepReview({ draft, session }: StepProps) {
+export function StepReview({ draft, session, onStored }: StepProps) {
   const input = toCreateJobInput(draft, session.region);
   const f = draft.documentFile;
   const fromFile = useApi<{ text: string }>(
@@ -24,7 +25,9 @@ export function StepReview({ draft, session }: StepProps) {
       : null,
   );
   const raw = draft.documentMode === 'inline' ? draft.documentText : fromFile.data?.text;
-  const stored = useStoredPreview(raw, input);
+  const stored = useStoredPreview(draft.documentMode === 'inline' ? raw : undefined, input);
+  useEffect(() => onStored?.(stored.error ? undefined : stored.text), [stored, onStored]);
+  const shown = draft.documentMode === 'inline' ? stored.text : raw;
   const { document: _document, ...config } = input;
 
   return (
@@ -39,9 +42,9 @@ export function StepReview({ draft, session }: StepProps) {
       </dl>
       <h3>Document as it will be stored</h3>
       <ErrorMessage error={fromFile.error ?? stored.error} />
-      {stored.text !== undefined ? (
+      {shown !== undefined ? (
         <pre className="code" data-testid="review-document" tabIndex={0} aria-label="Final job document">
-          {pretty(stored.text)}
+          {pretty(shown)}
         </pre>
       ) : (
         <p className="muted" role="status">
@@ -50,6 +53,7 @@ export function StepReview({ draft, session }: StepProps) {
       )}
       <p className="hint">
         Download URL placeholders stay in the stored document: each device gets fresh URLs when it fetches the job.
+        {draft.documentMode !== 'inline' && ' Code-sign placeholders in the file are signed when the job is created.'}
       </p>
       <details>
         <summary>CreateJob request</summary>

@@ -71,8 +71,8 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
               Add the image's signature to the document
             </button>
             <p className="hint">
-              The server signs exactly this version of the image when the job is created and puts the signature block in
-              the stored document.
+              The server signs exactly this version of the image with the profile when you reach the review, and puts
+              the signature block in the stored document.
             </p>
           </>
         )}

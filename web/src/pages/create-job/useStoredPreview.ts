@@ -3,7 +3,8 @@ import { ApiError, post } from '../../api/client';
 
 /**
  * The document as CreateJob will store it: the server resolves the creation-time placeholders
- * (code-sign signatures) without creating anything. Without such placeholders it is the text itself.
+ * (code-sign signatures: real signing jobs run) without creating the job. Without such placeholders it
+ * is the text itself.
  */
 export function useStoredPreview(
   raw: string | undefined,
