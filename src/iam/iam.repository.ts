@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../store/database.js';
 import type { IamPoliciesTable, IamRolePoliciesTable, IamRolesTable } from './iam.tables.js';
 
@@ -35,12 +36,12 @@ export async function listRoles(
 ): Promise<RoleRow[]> {
   let q = db.selectFrom('iam_roles').selectAll();
   if (f.after !== undefined) q = q.where('name_key', '>', f.after);
-  const rows = await q
+  // substr, not LIKE: path prefixes may hold % and _.
+  if (f.pathPrefix !== undefined) q = q.where(sql<string>`substr(path, 1, ${f.pathPrefix.length})`, '=', f.pathPrefix);
+  return q
     .orderBy('name_key')
     .limit(f.limit + 1)
     .execute();
-  // Path prefixes are rare and short lists; filtering here keeps the query one index scan.
-  return f.pathPrefix === undefined ? rows : rows.filter((r) => r.path.startsWith(f.pathPrefix!));
 }
 
 export async function findInlinePolicy(

@@ -51,7 +51,7 @@ export class S3Adapter implements AwsServiceAdapter {
       principal: req.principal,
       ...(req.signature?.securityToken !== undefined && { securityToken: req.signature.securityToken }),
     };
-    await this.deps.services.access.authorize(caller, operation.action, bucket, key);
+    if (operation.action) await this.deps.services.access.authorize(caller, operation.action, bucket, key);
     const credential = await this.deps.credentials.lookup(req.principal.accessKeyId);
     const r: S3Request = {
       req,

@@ -9,12 +9,16 @@ import * as objects from './s3.object.handlers.js';
 
 export interface S3Operation {
   name: string;
-  /** The IAM action checked before the handler runs, on the bucket or bucket/key. */
-  action: string;
+  /** The IAM action checked before the handler runs, on the bucket or bucket/key; undefined: the handler checks. */
+  action: string | undefined;
   handler: (r: S3Request) => Promise<void>;
 }
 
-const op = (name: string, action: string, handler: S3Operation['handler']): S3Operation => ({ name, action, handler });
+const op = (name: string, action: string | undefined, handler: S3Operation['handler']): S3Operation => ({
+  name,
+  action,
+  handler,
+});
 
 /** Subresources we know but do not serve: a clear NotImplemented instead of a wrong answer. */
 const UNSUPPORTED = [
@@ -55,7 +59,8 @@ function bucketOperation(method: string, q: QueryParams): S3Operation | undefine
     case 'HEAD':
       return op('HeadBucket', 's3:ListBucket', buckets.headBucket);
     case 'POST':
-      return q.has('delete') ? op('DeleteObjects', 's3:ListBucket', objects.deleteObjects) : undefined;
+      // S3 authorizes DeleteObjects key by key (s3:DeleteObject), which the handler does.
+      return q.has('delete') ? op('DeleteObjects', undefined, objects.deleteObjects) : undefined;
     case 'GET':
       if (q.has('versioning')) return op('GetBucketVersioning', 's3:GetBucketVersioning', buckets.getBucketVersioning);
       if (q.has('location')) return op('GetBucketLocation', 's3:GetBucketLocation', buckets.getBucketLocation);
