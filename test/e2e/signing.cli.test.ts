@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli, type CliResult } from '../helpers/aws-cli.js';
-import { cli } from '../helpers/cli.js';
+import { cli, cliEnv } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Error name the aws CLI prints: "An error occurred (ValidationException) when calling ...". */
@@ -230,6 +230,53 @@ describe('code signing with the aws CLI (aws acm, aws signer, aws s3api) and fle
       file('cert.pem'),
     ]);
     expect(usage.code).toBe(2);
+  });
+
+  it('fills the code-sign placeholder of aws iot create-job (the only Active profile signs) and of fleetjobs jobs create --sign-with', async () => {
+    await ok('iot', 'create-thing', '--thing-name', 'dev1');
+    const placeholder = `\${aws:iot:code-sign-signature:s3://us-east-1.firmware/fw.bin@${version}}`;
+    writeFileSync(file('job.json'), JSON.stringify({ files: [{ name: 'fw.bin', codesign: placeholder }] }));
+    await ok(
+      'iot',
+      'create-job',
+      '--job-id',
+      'aws-cli-job',
+      '--targets',
+      'arn:aws:iot:us-east-1:000000000000:thing/dev1',
+      '--document',
+      `file://${file('job.json')}`,
+    );
+    const viaServer = await ok('iot', 'get-job-document', '--job-id', 'aws-cli-job');
+    const doc = JSON.parse(viaServer.document as string) as { files: { codesign: object }[] };
+    writeFileSync(file('entry.json'), JSON.stringify(doc.files[0]));
+    const checked = await cli([
+      'verify',
+      file('fw.bin'),
+      '--signature',
+      file('entry.json'),
+      '--certificate',
+      file('cert.pem'),
+    ]);
+    expect(checked.code, checked.stderr).toBe(0);
+
+    const created = await cli(
+      ['jobs', 'create', 'cli-signed', '--document', file('job.json'), '--thing', 'dev1', '--sign-with', 'cli_profile'],
+      { env: cliEnv(t) },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const viaCli = await ok('iot', 'get-job-document', '--job-id', 'cli-signed');
+    const entry = (JSON.parse(viaCli.document as string) as { files: { codesign: { signature: string } }[] }).files[0]!;
+    expect(entry.codesign).toMatchObject({ rawPayloadSize: firmware.length, signatureAlgorithm: 'SHA256withECDSA' });
+    writeFileSync(file('entry2.json'), JSON.stringify(entry));
+    const again = await cli([
+      'verify',
+      file('fw.bin'),
+      '--signature',
+      file('entry2.json'),
+      '--certificate',
+      file('cert.pem'),
+    ]);
+    expect(again.code, again.stderr).toBe(0);
   });
 
   it('reports signer errors as the aws CLI expects them', async () => {
