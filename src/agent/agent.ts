@@ -4,7 +4,7 @@ import { ExecutionRun, type RunContext } from './execution-run.js';
 import { JobsMqttClient, JobsRejected, type DeviceExecution } from './jobs-client.js';
 import { StateStore } from './state.js';
 import { realDirs } from './step-runner.js';
-import { cryptoVerifier, type CodeSignatureVerifier } from './verify.js';
+import { defaultVerifier, type CodeSignatureVerifier } from './verify.js';
 
 /**
  * The reference device agent (issue 9): connects like an AWS IoT device (MQTT over TLS, client
@@ -96,7 +96,7 @@ export class Agent {
       enableRunCommand: o.enableRunCommand ?? false,
       signerCertificates: o.signerCertificates ?? [],
       requireSignature: o.requireSignature ?? false,
-      verifier: o.verifier ?? cryptoVerifier,
+      verifier: o.verifier ?? defaultVerifier,
       tls: { ca: o.ca, cert: o.cert, key: o.key },
       log: o.log,
       shutdown: signal,

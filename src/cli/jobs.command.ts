@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { collect, int, keyValues, list, oneOf } from './args.js';
-import { signDocument } from './code-sign.js';
+import { prepareSigning } from './code-sign.js';
 import { apiCommand, type ApiOptions, type CliContext, type Session } from './context.js';
 import {
   configFile,
@@ -89,8 +89,8 @@ export function registerJobsCommands(program: Command, ctx: CliContext): Command
         tags: tagsOf(o.tags) ?? base.tags,
       };
       if (!input.targets?.length) throw new UsageError('give targets: --thing, --group or --targets');
-      if (o.signWith !== undefined) await applySigning(s, o.signWith, input);
-      const r = await s.iot().send(withBodyMembers(new CreateJobCommand(input), { stagedRollout }));
+      const codeSigning = o.signWith !== undefined ? await applySigning(s, o.signWith, input) : undefined;
+      const r = await s.iot().send(withBodyMembers(new CreateJobCommand(input), { stagedRollout, codeSigning }));
       s.out.object({ jobId: r.jobId, jobArn: r.jobArn, description: r.description });
     },
   );
@@ -262,8 +262,8 @@ const prettyJson = (text: string): string => {
   }
 };
 
-/** `--sign-with`: an S3-held document is read here and sent inline once signed. */
-async function applySigning(s: Session, profile: string, input: CreateJobCommandInput): Promise<void> {
+/** `--sign-with`: an S3-held document is read here and sent inline, prepared for signing. */
+async function applySigning(s: Session, profile: string, input: CreateJobCommandInput): Promise<{ profileName: string }> {
   if (input.jobTemplateArn !== undefined && input.document === undefined && input.documentSource === undefined) {
     throw new UsageError('--sign-with needs --document or --document-source');
   }
@@ -274,7 +274,8 @@ async function applySigning(s: Session, profile: string, input: CreateJobCommand
     const obj = await s.s3().send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.version }));
     document = (await obj.Body?.transformToString('utf8')) ?? '';
   }
-  const signed = await signDocument(s, profile, document!);
-  input.document = signed.document;
+  const prepared = await prepareSigning(s, profile, document!);
+  input.document = prepared.document;
   delete input.documentSource;
+  return prepared.codeSigning;
 }
