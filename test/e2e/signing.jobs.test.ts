@@ -242,6 +242,29 @@ describe.each(DIALECTS)('code signing in job documents, delivered over MQTT (%s)
     ).toBe(true);
   });
 
+  it('still announces notify-next when the document is withheld, without the document', async () => {
+    const other = await provisionDevice(t, iot, 'sensor-2');
+    const c2 = await connectDevice(t, other, 'sensor-2');
+    try {
+      const inbox2 = new Inbox(c2);
+      await c2.subscribeAsync('$aws/things/sensor-2/jobs/notify-next', { qos: 1 });
+      // Signed over the original version; the unpinned URL now serves the replaced bytes.
+      await createJob(
+        'signed-2',
+        docFor(presign('firmware', 'fw/app.bin'), codeSign('firmware', 'fw/app.bin', version)),
+        {
+          targets: [`arn:aws:iot:${TEST_REGION}:${ACCOUNT}:thing/sensor-2`],
+        },
+      );
+      const next = await inbox2.next('$aws/things/sensor-2/jobs/notify-next');
+      const execution = next.payload.execution as Record<string, unknown>;
+      expect(execution).toMatchObject({ jobId: 'signed-2', status: 'QUEUED' });
+      expect(execution).not.toHaveProperty('jobDocument');
+    } finally {
+      await c2.endAsync();
+    }
+  });
+
   it('signs FreeRTOS OTA documents: sig-sha256-ecdsa under afr_ota.files[] gets the base64 signature (spec 6.5)', async () => {
     await signer.send(new PutSigningProfileCommand({ profileName: 'freertos', platformId: 'AmazonFreeRTOS-Default' }));
     const document = JSON.stringify({
