@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { Db, Dialect, Executor } from '../store/database.js';
+import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { Database, Db, Dialect, Executor } from '../store/database.js';
 import type { OutboxTable } from '../store/outbox.js';
 
 export type OutboxRow = Selectable<OutboxTable>;
@@ -47,65 +47,84 @@ export interface NotifyState {
   head_key: string;
 }
 
-/**
- * Takes the per-thing lease (so one thing's notifications are computed and sent by one notifier
- * at a time, in order) and returns the last announced state; undefined if another holds it.
- */
-export async function leaseThing(
-  db: Db,
-  thingName: string,
-  namespaceId: string,
-  now: number,
-  leaseUntil: number,
-): Promise<NotifyState | undefined> {
-  await db
-    .insertInto('thing_notify_state')
-    .values({
-      thing_name: thingName,
-      namespace_id: namespaceId,
-      pending_key: '',
-      head_key: '',
-      updated_at: now,
-      lease_until: 0,
-    })
-    .onConflict((oc) => oc.columns(['thing_name', 'namespace_id']).doNothing())
-    .execute();
-  const taken = await db
-    .updateTable('thing_notify_state')
-    .set({ lease_until: leaseUntil })
-    .where('thing_name', '=', thingName)
-    .where('namespace_id', '=', namespaceId)
-    .where('lease_until', '<', now)
-    .returning(['pending_key', 'head_key'])
-    .executeTakeFirst();
-  return taken;
+export interface ThingKey {
+  thingName: string;
+  namespaceId: string;
 }
 
-/** Records what was announced, frees the thing and removes the rows it answered, in one commit. */
-export async function completeThing(
+export interface LeasedThing extends ThingKey, NotifyState {}
+
+const sameThing = (keys: readonly ThingKey[]) => (eb: ExpressionBuilder<Database, 'thing_notify_state'>) =>
+  eb.or(keys.map((k) => eb.and([eb('thing_name', '=', k.thingName), eb('namespace_id', '=', k.namespaceId)])));
+
+/**
+ * Takes the per-thing leases (so one thing's notifications are computed and sent by one notifier
+ * at a time, in order) in one commit, and returns the things taken with their last announced
+ * state; things another notifier holds are left out.
+ */
+export async function leaseThings(
   db: Db,
-  thingName: string,
-  namespaceId: string,
-  state: NotifyState,
-  rowIds: number[],
+  keys: readonly ThingKey[],
   now: number,
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  leaseUntil: number,
+): Promise<LeasedThing[]> {
+  if (keys.length === 0) return [];
+  return db.transaction().execute(async (trx) => {
     await trx
-      .updateTable('thing_notify_state')
-      .set({ ...state, lease_until: 0, updated_at: now })
-      .where('thing_name', '=', thingName)
-      .where('namespace_id', '=', namespaceId)
+      .insertInto('thing_notify_state')
+      .values(
+        keys.map((k) => ({
+          thing_name: k.thingName,
+          namespace_id: k.namespaceId,
+          pending_key: '',
+          head_key: '',
+          updated_at: now,
+          lease_until: 0,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['thing_name', 'namespace_id']).doNothing())
       .execute();
-    await deleteRows(trx, rowIds);
+    const rows = await trx
+      .updateTable('thing_notify_state')
+      .set({ lease_until: leaseUntil })
+      .where(sameThing(keys))
+      .where('lease_until', '<', now)
+      .returning(['thing_name', 'namespace_id', 'pending_key', 'head_key'])
+      .execute();
+    return rows.map((r) => ({
+      thingName: r.thing_name,
+      namespaceId: r.namespace_id,
+      pending_key: r.pending_key,
+      head_key: r.head_key,
+    }));
   });
 }
 
-export async function unleaseThing(db: Db, thingName: string, namespaceId: string): Promise<void> {
-  await db
-    .updateTable('thing_notify_state')
-    .set({ lease_until: 0 })
-    .where('thing_name', '=', thingName)
-    .where('namespace_id', '=', namespaceId)
-    .execute();
+export interface Announced extends ThingKey {
+  state: NotifyState;
+  rowIds: number[];
+}
+
+/** Records what was announced, frees the things and removes the rows they answered, in one commit. */
+export async function completeThings(db: Db, done: readonly Announced[], now: number): Promise<void> {
+  if (done.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const d of done) {
+      await trx
+        .updateTable('thing_notify_state')
+        .set({ ...d.state, lease_until: 0, updated_at: now })
+        .where('thing_name', '=', d.thingName)
+        .where('namespace_id', '=', d.namespaceId)
+        .execute();
+    }
+    await deleteRows(
+      trx,
+      done.flatMap((d) => d.rowIds),
+    );
+  });
+}
+
+export async function unleaseThings(db: Db, keys: readonly ThingKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.updateTable('thing_notify_state').set({ lease_until: 0 }).where(sameThing(keys)).execute();
 }

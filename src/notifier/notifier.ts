@@ -84,58 +84,86 @@ export class Notifier {
     const rows = await repo.claimRows(this.o.db, this.o.dialect, now, now + this.leaseMs, this.batch);
     if (rows.length === 0) return 0;
     const groups = new Map<string, repo.OutboxRow[]>();
+    const published: number[] = [];
     for (const row of rows) {
       if (row.kind === 'publish') {
-        await this.publishRow(row);
+        if (await this.publishRow(row)) published.push(row.id);
         continue;
       }
       const key = JSON.stringify([row.thing_name, row.namespace_id]);
       groups.set(key, [...(groups.get(key) ?? []), row]);
     }
-    const work = [...groups.values()];
-    for (let i = 0; i < work.length; i += CONCURRENCY) {
-      await Promise.all(work.slice(i, i + CONCURRENCY).map((g) => this.thingChanged(g)));
-    }
+    await repo.deleteRows(this.o.db, published);
+    await this.thingsChanged([...groups.values()], now);
     return rows.length;
   }
 
-  private async publishRow(row: repo.OutboxRow): Promise<void> {
-    try {
-      await this.o.publish(row.topic!, row.payload === null ? {} : (JSON.parse(row.payload) as unknown));
-      await repo.deleteRows(this.o.db, [row.id]);
-    } catch (err) {
-      this.o.logger.error({ err, topic: row.topic }, 'publish from the outbox failed; it stays for a retry');
+  /**
+   * One commit takes the leases of the batch's things and one records what was announced, so a
+   * busy outbox costs a few commits per batch rather than a few per thing.
+   */
+  private async thingsChanged(groups: repo.OutboxRow[][], now: number): Promise<void> {
+    if (groups.length === 0) return;
+    const jobs = this.o.jobs();
+    const keyOf = (g: repo.OutboxRow[]): repo.ThingKey => ({
+      thingName: g[0]!.thing_name!,
+      namespaceId: g[0]!.namespace_id,
+    });
+    const leased = jobs ? await repo.leaseThings(this.o.db, groups.map(keyOf), now, now + this.leaseMs) : [];
+    const byKey = new Map(leased.map((l) => [JSON.stringify([l.thingName, l.namespaceId]), l]));
+    const mine = groups.filter((g) => byKey.has(JSON.stringify([g[0]!.thing_name, g[0]!.namespace_id])));
+    // Things another notifier is announcing (or jobs not wired yet): try again shortly.
+    const others = groups.filter((g) => !mine.includes(g)).flatMap((g) => g.map((r) => r.id));
+    await repo.releaseRows(this.o.db, others, now + 250);
+    const done: repo.Announced[] = [];
+    const failed: repo.ThingKey[] = [];
+    for (let i = 0; i < mine.length; i += CONCURRENCY) {
+      await Promise.all(
+        mine.slice(i, i + CONCURRENCY).map(async (g) => {
+          const key = keyOf(g);
+          const last = byKey.get(JSON.stringify([key.thingName, key.namespaceId]))!;
+          try {
+            const state = await this.announce(jobs!, key, last);
+            done.push({ ...key, state, rowIds: g.map((r) => r.id) });
+          } catch (err) {
+            this.o.logger.error(
+              { err, thingName: key.thingName },
+              'notifying a thing failed; its rows stay for a retry',
+            );
+            failed.push(key);
+          }
+        }),
+      );
     }
+    await repo.completeThings(this.o.db, done, this.o.clock.now().getTime());
+    await repo.unleaseThings(this.o.db, failed);
   }
 
-  private async thingChanged(rows: repo.OutboxRow[]): Promise<void> {
-    const thingName = rows[0]!.thing_name!;
-    const namespaceId = rows[0]!.namespace_id;
-    const ids = rows.map((r) => r.id);
-    const jobs = this.o.jobs();
-    const now = this.leaseClock.now().getTime();
-    const last = jobs ? await repo.leaseThing(this.o.db, thingName, namespaceId, now, now + this.leaseMs) : undefined;
-    if (!jobs || !last) {
-      // Another notifier is announcing this thing (or jobs are not wired yet): try again shortly.
-      await repo.releaseRows(this.o.db, ids, now + 250);
-      return;
+  /** Publishes what changed since `last` (spec 5.6) and returns the new announced state. */
+  private async announce(jobs: DeviceJobsApi, key: repo.ThingKey, last: repo.NotifyState): Promise<repo.NotifyState> {
+    const { thingName, namespaceId } = key;
+    const state = await jobs.pendingState(thingName, namespaceId === '' ? undefined : namespaceId);
+    const next = { pending_key: pendingKey(state), head_key: headKey(state) };
+    const timestamp = epochSeconds(this.o.clock.now());
+    if (next.pending_key !== last.pending_key) {
+      const topic = namespaceId === '' ? notifyTopic(thingName) : notifyNamespaceTopic(thingName, namespaceId);
+      await this.o.publish(topic, notifyPayload(state, timestamp));
     }
+    // spec 5.7: namespaced jobs announce on notify-namespace-<ns> only.
+    if (namespaceId === '' && next.head_key !== last.head_key) {
+      await this.o.publish(notifyNextTopic(thingName), notifyNextPayload(state, timestamp));
+    }
+    return next;
+  }
+
+  /** True when handed to the broker; a failed row stays claimed and is retried after its lease. */
+  private async publishRow(row: repo.OutboxRow): Promise<boolean> {
     try {
-      const state = await jobs.pendingState(thingName, namespaceId === '' ? undefined : namespaceId);
-      const next = { pending_key: pendingKey(state), head_key: headKey(state) };
-      const timestamp = epochSeconds(this.o.clock.now());
-      if (next.pending_key !== last.pending_key) {
-        const topic = namespaceId === '' ? notifyTopic(thingName) : notifyNamespaceTopic(thingName, namespaceId);
-        await this.o.publish(topic, notifyPayload(state, timestamp));
-      }
-      // spec 5.7: namespaced jobs announce on notify-namespace-<ns> only.
-      if (namespaceId === '' && next.head_key !== last.head_key) {
-        await this.o.publish(notifyNextTopic(thingName), notifyNextPayload(state, timestamp));
-      }
-      await repo.completeThing(this.o.db, thingName, namespaceId, next, ids, this.o.clock.now().getTime());
+      await this.o.publish(row.topic!, row.payload === null ? {} : (JSON.parse(row.payload) as unknown));
+      return true;
     } catch (err) {
-      this.o.logger.error({ err, thingName }, 'notifying a thing failed; its rows stay for a retry');
-      await repo.unleaseThing(this.o.db, thingName, namespaceId).catch(() => undefined);
+      this.o.logger.error({ err, topic: row.topic }, 'publish from the outbox failed; it stays for a retry');
+      return false;
     }
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
-import { leaseThing } from '../../src/notifier/notifier.repository.js';
+import { leaseThings } from '../../src/notifier/notifier.repository.js';
 import { Notifier, type Publish } from '../../src/notifier/notifier.js';
 import { OutboxSignal } from '../../src/notifier/outbox-signal.js';
 import { enqueuePublish } from '../../src/store/outbox.js';
@@ -100,7 +100,7 @@ describe.each(DIALECTS)('Notifier on %s', (dialect) => {
   it('leaves a thing to the notifier holding its lease, and announces only what changed since', async () => {
     const [thing] = await fleet(1);
     const now = leases.now().getTime();
-    expect(await leaseThing(f.ctx.db, thing!, '', now, now + 1000)).toBeDefined();
+    expect(await leaseThings(f.ctx.db, [{ thingName: thing!, namespaceId: '' }], now, now + 1000)).toHaveLength(1);
     const r = recorder();
     const other = notifier(r.publish);
     await other.drain();
