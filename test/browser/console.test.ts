@@ -203,7 +203,7 @@ describe('the web console in a browser', () => {
       const execution = started.payload.execution as {
         jobId: string;
         versionNumber: number;
-        jobDocument: { files: { url: string }[] };
+        jobDocument: { files: { url: string; signature: SignatureBlock }[] };
       };
       expect(execution.jobId).toBe('fw-2-0');
       // The placeholder became a fresh presigned URL that gives exactly the firmware.

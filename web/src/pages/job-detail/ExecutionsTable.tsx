@@ -28,7 +28,7 @@ export function ExecutionsTable({ jobId, refreshKey }: { jobId: string; refreshK
       <div className="page-head">
         <h2 id="executions-title">Executions</h2>
         <label className="inline">
-          Status{' '}
+          <span className="sr-only">Filter executions by </span>Status{' '}
           <select value={status} onChange={(e) => setStatus(e.target.value)}>
             <option value="">All</option>
             {EXECUTION_STATUSES.map((s) => (
