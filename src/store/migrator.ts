@@ -5,6 +5,9 @@ export async function runMigrations(db: Kysely<unknown>): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async (): Promise<Record<string, Migration>> => migrations },
+    // Features own number ranges (see migrations/index.ts), so a new migration of one feature may
+    // sort before one already applied from another; each is still applied exactly once.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
