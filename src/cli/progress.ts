@@ -121,3 +121,21 @@ export function renderLine(snap: Snapshot, isoTime: string): string {
 
 export const sameCounts = (a: Counts | undefined, b: Counts): boolean =>
   a !== undefined && WATCH_STATES.every(([s]) => a[s] === b[s]);
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/** One transfer line: `[████░░░░] 45% 12.3 MB/27.0 MB 5.1 MB/s`. */
+export function renderTransfer(label: string, bytes: number, total: number, elapsedMs: number, width = 24): string {
+  const fraction = total === 0 ? 1 : bytes / total;
+  const rate = elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0;
+  return `${label} [${bar(fraction, width)}] ${Math.floor(fraction * 100)}% ${formatBytes(bytes)}/${formatBytes(total)} ${formatBytes(rate)}/s`;
+}
