@@ -45,10 +45,16 @@ export async function insertJob(db: Executor, row: JobRow, targets: readonly Job
       .execute();
 }
 
-export async function addTargets(db: Executor, jobId: string, all: readonly string[], added: readonly JobTargetRow[]) {
+export async function addTargets(
+  db: Executor,
+  jobId: string,
+  all: readonly string[],
+  added: readonly JobTargetRow[],
+  now: number,
+): Promise<void> {
   await db
     .updateTable('jobs')
-    .set({ targets: JSON.stringify(all) })
+    .set({ targets: JSON.stringify(all), last_updated_at: now })
     .where('job_id', '=', jobId)
     .execute();
   if (added.length > 0)

@@ -6,7 +6,6 @@ import type { Executor } from '../store/database.js';
 import { decodeToken, toPage } from '../store/pagination.js';
 import { DESCRIPTION_RULE, validate } from '../validation.js';
 import { isUniqueViolation } from './db-errors.js';
-import type { RetryConfig } from './job-configs.js';
 import { jobShape, jobSummaryShape } from './job-render.js';
 import { noDocumentSources, resolveSource, type DocumentSourceFetcher } from './job-sources.js';
 import { JOB_STATUSES, TARGET_SELECTIONS, type JobStatus, type TargetSelection } from './job-states.js';
@@ -26,6 +25,7 @@ import {
   type CreateJobInput,
   type UpdateJobInput,
 } from './jobs.schemas.js';
+import { checkRetryChange, newJobRow } from './job-rows.js';
 import { parseTargets, requireTargetsExist, rollOut, scopeOf } from './targets.js';
 
 const toJson = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
@@ -77,44 +77,8 @@ export class JobsService {
         `A job may have at most ${JOB_LIMITS.maxTargets} targets, not ${targets.length}.`,
       );
     }
-    const d = source.defaults;
-    const scheduling = input.schedulingConfig ?? (d.maintenanceWindows && { maintenanceWindows: d.maintenanceWindows });
-    const status: JobStatus = input.schedulingConfig?.startTime !== undefined ? 'SCHEDULED' : 'IN_PROGRESS';
-    const row: JobRow = {
-      job_id: input.jobId,
-      namespace_id: input.namespaceId ?? '',
-      status,
-      target_selection: input.targetSelection ?? 'SNAPSHOT',
-      targets: JSON.stringify(targets.map((t) => t.arn)),
-      description: input.description ?? null,
-      document,
-      document_before_substitution: source.documentBeforeSubstitution ?? null,
-      document_source: source.documentSource ?? null,
-      document_parameters: toJson(input.documentParameters),
-      job_template_arn: source.jobTemplateArn ?? null,
-      presigned_url_config: toJson(input.presignedUrlConfig ?? d.presignedUrlConfig),
-      rollout_config: toJson(input.jobExecutionsRolloutConfig ?? d.jobExecutionsRolloutConfig),
-      abort_config: toJson(input.abortConfig ?? d.abortConfig),
-      timeout_config: toJson(input.timeoutConfig ?? d.timeoutConfig),
-      retry_config: toJson(input.jobExecutionsRetryConfig ?? d.jobExecutionsRetryConfig),
-      scheduling_config: toJson(scheduling),
-      staged_rollout: toJson(input.stagedRollout),
-      destination_package_versions: toJson(input.destinationPackageVersions ?? d.destinationPackageVersions),
-      force_canceled: 0,
-      reason_code: null,
-      comment: null,
-      created_at: now,
-      last_updated_at: now,
-      completed_at: null,
-      n_queued: 0,
-      n_in_progress: 0,
-      n_succeeded: 0,
-      n_failed: 0,
-      n_timed_out: 0,
-      n_rejected: 0,
-      n_removed: 0,
-      n_canceled: 0,
-    };
+    const row = newJobRow(input, source, document, targets, now);
+    const status = row.status;
     const jobArn = this.ctx.arns.job(input.jobId);
     const exists = () =>
       new ServiceError('ResourceAlreadyExists', `Job ${input.jobId} already exists.`, {
@@ -303,9 +267,10 @@ export class JobsService {
       await requireTargetsExist(trx, fresh);
       if (fresh.length > 0) {
         const before = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
-        await jobs.addTargets(trx, job.job_id, all, fresh);
+        const now = this.now();
+        await jobs.addTargets(trx, job.job_id, all, fresh, now);
         // Things the job already covered keep their executions; newly covered things get one.
-        await rollOut(trx, job, await scopeOf(trx, fresh), this.now(), before);
+        await rollOut(trx, job, await scopeOf(trx, fresh), now, before);
       }
       return job;
     });
@@ -314,19 +279,5 @@ export class JobsService {
       jobId: job.job_id,
       ...(job.description !== null && { description: job.description }),
     };
-  }
-}
-
-/** spec 2.7 / 3.8: once a job exists, a retry count can only be changed to 0. */
-function checkRetryChange(job: JobRow, next: RetryConfig): void {
-  const current = job.retry_config ? (JSON.parse(job.retry_config) as RetryConfig) : { criteriaList: [] };
-  for (const c of next.criteriaList) {
-    const was = current.criteriaList.find((x) => x.failureType === c.failureType)?.numberOfRetries ?? 0;
-    if (c.numberOfRetries !== 0 && c.numberOfRetries !== was) {
-      throw new ServiceError(
-        'InvalidRequest',
-        `The retry count for ${c.failureType} of job ${job.job_id} is ${was}; an existing job's retry count can only be changed to 0.`,
-      );
-    }
   }
 }

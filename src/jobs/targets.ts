@@ -6,6 +6,7 @@ import type { Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
 import { OUTBOX_BATCH } from './execution-transitions.js';
 import * as executions from './executions.repository.js';
+import * as fanout from './fanout.repository.js';
 import * as jobs from './jobs.repository.js';
 import type { JobRow, JobTargetRow } from './jobs.repository.js';
 
@@ -68,8 +69,8 @@ export async function rollOut(
   now: number,
   except?: TargetScope,
 ): Promise<number> {
-  const before = await executions.maxExecutionId(trx);
-  const created = await executions.fanOut(trx, {
+  const before = await fanout.maxExecutionId(trx);
+  const created = await fanout.fanOut(trx, {
     jobId: job.job_id,
     namespaceId: job.namespace_id,
     now,
@@ -83,7 +84,7 @@ export async function rollOut(
   await jobs.addToCounters(trx, job.job_id, { QUEUED: created });
   let after = before;
   for (;;) {
-    const page = await executions.newExecutionsPage(trx, job.job_id, after, OUTBOX_BATCH);
+    const page = await fanout.newExecutionsPage(trx, job.job_id, after, OUTBOX_BATCH);
     if (page.length === 0) break;
     await thingJobsChanged(
       trx,
