@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateJobCommand, type IoTClient } from '@aws-sdk/client-iot';
+import {
+  AddThingToThingGroupCommand,
+  CreateJobCommand,
+  CreateThingGroupCommand,
+  DeleteJobCommand,
+  RemoveThingFromThingGroupCommand,
+  type IoTClient,
+} from '@aws-sdk/client-iot';
 import type { MqttClient } from 'mqtt';
 import { connectDevice, Inbox, provisionDevice, request, type Message } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
@@ -170,6 +177,49 @@ describe.each(DIALECTS)('notify and notify-next (spec 5.6) on %s', (dialect) => 
       qos: 1,
     });
     expect(await idle.notificationsSince(0)).toEqual([]);
+  });
+
+  it('control-plane changes announce: CONTINUOUS group membership, force-delete of a job', async () => {
+    const { client, inbox, base, notificationsSince } = await device(`cont-${dialect}`);
+    const thing = `cont-${dialect}`;
+    await client.subscribeAsync([`${base}/notify`, `${base}/notify-next`], { qos: 1 });
+    await iot.send(new CreateThingGroupCommand({ thingGroupName: `grp-${dialect}` }));
+    await iot.send(
+      new CreateJobCommand({
+        jobId: `cont-job-${dialect}`,
+        targets: [`arn:aws:iot:us-east-1:000000000000:thinggroup/grp-${dialect}`],
+        targetSelection: 'CONTINUOUS',
+        document: '{"c":1}',
+      }),
+    );
+    let from = inbox.messages.length;
+    await iot.send(new AddThingToThingGroupCommand({ thingGroupName: `grp-${dialect}`, thingName: thing }));
+    expect(await notificationsSince(from)).toEqual([
+      { topic: `${base}/notify`, payload: { timestamp: ts, jobs: { QUEUED: [summary(`cont-job-${dialect}`, 1)] } } },
+      {
+        topic: `${base}/notify-next`,
+        payload: { timestamp: ts, execution: expect.objectContaining({ jobDocument: { c: 1 } }) },
+      },
+    ]);
+    from = inbox.messages.length;
+    await iot.send(new RemoveThingFromThingGroupCommand({ thingGroupName: `grp-${dialect}`, thingName: thing }));
+    expect(await notificationsSince(from)).toEqual([
+      { topic: `${base}/notify`, payload: { timestamp: ts, jobs: {} } },
+      { topic: `${base}/notify-next`, payload: { timestamp: ts } },
+    ]);
+
+    from = inbox.messages.length;
+    await createJob(thing, `del-job-${dialect}`);
+    expect(await notificationsSince(from)).toHaveLength(2);
+    await request(client, inbox, `${base}/start-next`, {});
+    from = inbox.messages.length;
+    await iot.send(new DeleteJobCommand({ jobId: `del-job-${dialect}`, force: true }));
+    // The deletion finishes in the background (DELETION_IN_PROGRESS first).
+    await expect.poll(async () => (await notificationsSince(from)).length, { timeout: 10_000 }).toBe(2);
+    expect(await notificationsSince(from)).toEqual([
+      { topic: `${base}/notify`, payload: { timestamp: ts, jobs: {} } },
+      { topic: `${base}/notify-next`, payload: { timestamp: ts } },
+    ]);
   });
 
   it('queues notifications for a persistent session that is offline (QoS 1)', async () => {
