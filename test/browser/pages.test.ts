@@ -87,6 +87,51 @@ describe('console pages in a browser', () => {
     b.problems.length = 0;
   });
 
+  it('creates jobs whose document is a file: uploaded in the wizard, or chosen in a bucket', async () => {
+    const { page } = b;
+    await api.post('/buckets', { bucket: 'documents', versioning: true });
+    const fromFile = async (jobId: string, choose: () => Promise<void>): Promise<void> => {
+      await page.goto('/#/jobs');
+      await page.getByRole('link', { name: 'Create job' }).click();
+      await page.getByLabel('Job id').fill(jobId);
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('checkbox', { name: 'big' }).check();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await choose();
+      for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Next' }).click();
+      await eventually(() => page.getByTestId('review-document').textContent()).toContain('from-a-file');
+      await page.getByRole('button', { name: 'Create job' }).click();
+      await page.getByRole('heading', { name: new RegExp(jobId) }).waitFor();
+    };
+    await fromFile('doc-uploaded', async () => {
+      await page.getByRole('radio', { name: 'Upload a file' }).check();
+      await page.getByLabel('Bucket', { exact: true }).selectOption('documents');
+      await page.getByLabel('Document file (JSON)').setInputFiles({
+        name: 'job.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from('{"operation":"from-a-file","n":1}'),
+      });
+      await page.getByRole('progressbar', { name: 'Upload progress' }).waitFor();
+    });
+    await b.screenshot('22-job-from-upload');
+    await fromFile('doc-from-bucket', async () => {
+      await page.getByRole('radio', { name: 'From a bucket' }).check();
+      const picker = page.getByRole('group', { name: 'Document file' });
+      await picker.getByLabel('Bucket').selectOption('documents');
+      await picker.getByLabel('File').selectOption('job.json');
+      await eventually(() => picker.getByLabel('Version').inputValue()).not.toBe('');
+    });
+    for (const jobId of ['doc-uploaded', 'doc-from-bucket']) {
+      const job = await api.get<{ documentSource: string }>(`/jobs/${jobId}`);
+      expect(job.body.documentSource).toMatch(
+        /^https:\/\/s3\.us-east-1\.amazonaws\.com\/documents\/job\.json\?versionId=.+/,
+      );
+      const doc = await api.get<{ document: string }>(`/jobs/${jobId}/document`);
+      expect(JSON.parse(doc.body.document)).toEqual({ operation: 'from-a-file', n: 1 });
+    }
+    expect(b.problems).toEqual([]);
+  });
+
   it('creates a thing, adds it to a group and shows its jobs', async () => {
     const { page } = b;
     await page.getByRole('link', { name: 'Things' }).click();
@@ -97,10 +142,10 @@ describe('console pages in a browser', () => {
     await page.getByLabel('Add to group').fill('big');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('link', { name: 'big' }).waitFor();
-    await b.screenshot('22-thing');
+    await b.screenshot('23-thing');
     await page.goto('/#/things/unit-077');
     await page.getByRole('link', { name: 'big-job' }).waitFor();
-    await b.screenshot('23-thing-jobs');
+    await b.screenshot('24-thing-jobs');
     await page.getByRole('link', { name: 'Groups' }).click();
     await page.getByLabel('New group name').fill('canary');
     await page.getByLabel('Parent group (optional)').fill('big');
@@ -110,7 +155,7 @@ describe('console pages in a browser', () => {
     await page.getByLabel('Add thing').fill('sensor-1');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('link', { name: 'sensor-1' }).waitFor();
-    await b.screenshot('24-group');
+    await b.screenshot('25-group');
     expect(b.problems).toEqual([]);
   });
 
@@ -130,7 +175,7 @@ describe('console pages in a browser', () => {
     const versions = page.getByRole('list', { name: 'Versions of fw.bin' }).getByRole('listitem');
     await eventually(() => versions.count()).toBe(2);
     expect(await versions.first().textContent()).toContain('latest');
-    await b.screenshot('25-bucket-versions');
+    await b.screenshot('26-bucket-versions');
     expect(b.problems).toEqual([]);
   });
 
@@ -153,7 +198,7 @@ describe('console pages in a browser', () => {
     await eventually(() => policy.inputValue()).toContain('arn:aws:s3:::images/*');
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByRole('heading', { name: 'read-images' }).waitFor();
-    await b.screenshot('26-role');
+    await b.screenshot('27-role');
     const role = await api.get<{ inlinePolicies: { policyName: string }[] }>('/roles/ota-role');
     expect(role.body.inlinePolicies.map((p) => p.policyName)).toEqual(['read-images']);
     expect(b.problems).toEqual([]);
@@ -166,15 +211,15 @@ describe('console pages in a browser', () => {
     await page.getByRole('link', { name: 'big-job' }).waitFor();
     // Nothing sticks out sideways: tables scroll inside their own box.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await b.screenshot('27-narrow-jobs');
+    await b.screenshot('28-narrow-jobs');
     await page.getByRole('link', { name: 'big-job' }).click();
     await page.getByTestId('count-QUEUED').waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await b.screenshot('28-narrow-job');
+    await b.screenshot('29-narrow-job');
     await page.goto('/#/jobs/new');
     await page.getByLabel('Job id').waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await b.screenshot('29-narrow-wizard');
+    await b.screenshot('30-narrow-wizard');
     expect(b.problems).toEqual([]);
   });
 

@@ -147,7 +147,11 @@ export function toCreateJobInput(d: Draft, region: string): Record<string, unkno
   const input: Record<string, unknown> = { jobId: d.jobId, targets: d.targets, targetSelection: d.targetSelection };
   if (d.description !== '') input.description = d.description;
   if (d.documentMode === 'inline') input.document = d.documentText;
-  else if (d.documentFile) input.documentSource = s3Url(region, d.documentFile);
+  else if (d.documentFile) {
+    // Pin the version chosen, so the job reads exactly the file that was reviewed.
+    const v = d.documentFile.versionId;
+    input.documentSource = s3Url(region, d.documentFile) + (v ? `?versionId=${encodeURIComponent(v)}` : '');
+  }
   if (d.presign.enabled)
     input.presignedUrlConfig = { roleArn: d.presign.roleArn, expiresInSec: num(d.presign.expiresInSec) };
   const r = rollout(d);
