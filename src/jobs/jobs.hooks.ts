@@ -126,6 +126,9 @@ export class JobsRegistryHooks implements RegistryHooks {
       in_progress_deadline: null,
       step_deadline: null,
       timeout_at: null,
+      // Released at once: the rollout rate and staged waves do not hold back joiners (spec 3.2).
+      released_at: now,
+      rollout_wave: null,
     });
     await jobs.addToCounters(trx, job.job_id, { QUEUED: 1 });
     await thingJobsChanged(trx, [thingName], job.namespace_id, now);

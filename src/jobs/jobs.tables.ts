@@ -77,6 +77,14 @@ export interface JobExecutionsTable {
   step_deadline: number | null;
   /** The earlier of the two deadlines: what the scheduler scans and devices are told. */
   timeout_at: number | null;
+  /**
+   * When the rollout released the execution to its device (src/scheduler, spec 3.5); null while
+   * a rollout rate, staged rollout or maintenance window holds it back. Devices see only
+   * released executions.
+   */
+  released_at: number | null;
+  /** The staged-rollout wave that released it (fleetjobs extension); null outside staged rollouts. */
+  rollout_wave: number | null;
 }
 
 export interface JobTemplatesTable {

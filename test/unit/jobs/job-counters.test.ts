@@ -105,6 +105,24 @@ describe('job counters and job status follow the executions', () => {
     expect(c.columns).toEqual(c.rows);
   });
 
+  it('deleting a target group of a CONTINUOUS job removes its members unless another target covers them', async () => {
+    await fleet(f, 'doomed', 2);
+    await f.groups.createThingGroup({ thingGroupName: 'kept' });
+    await f.groups.addThingToThingGroup({ thingGroupName: 'kept', thingName: 'dev-1' });
+    await f.jobs.createJob({
+      jobId: 'gd',
+      targets: [groupArn(f, 'doomed'), groupArn(f, 'kept')],
+      document: DOC,
+      targetSelection: 'CONTINUOUS',
+    });
+    await f.groups.deleteThingGroup('doomed');
+    const e0 = await f.jobExecutions.describeJobExecution({ jobId: 'gd', thingName: 'dev-0' });
+    const e1 = await f.jobExecutions.describeJobExecution({ jobId: 'gd', thingName: 'dev-1' });
+    expect(e0.execution.status).toBe('REMOVED');
+    expect(e1.execution.status).toBe('QUEUED');
+    expect(await counters(f, 'gd')).toMatchObject({ numberOfQueuedThings: 1, numberOfRemovedThings: 1 });
+  });
+
   it('a deleted thing counts as removed and unblocks its SNAPSHOT job', async () => {
     await fleet(f, 'g', 2);
     await f.jobs.createJob({ jobId: 's1', targets: [groupArn(f, 'g')], document: DOC });

@@ -1,0 +1,130 @@
+import type { ServiceContext } from '../context.js';
+import { newUuid } from '../ids.js';
+import * as jobs from '../jobs/jobs.repository.js';
+import { planOf } from './job-plan.js';
+import { RolloutStep, type JobControls, type StepOutcome } from './rollout-engine.js';
+import * as repo from './rollout.repository.js';
+import { timeOutDue } from './timeouts.js';
+
+/** How long one replica holds a job (in tick time) before another may take it over. */
+const LEASE_MS = 60_000;
+/** A tick gives one job at most this many release batches, so one huge job cannot starve the rest. */
+const MAX_BATCHES_PER_JOB = 20;
+
+export interface TickResult {
+  started: string[];
+  released: number;
+  aborted: string[];
+  ended: string[];
+  paused: string[];
+  timedOut: number;
+  /** Jobs another replica held. */
+  skipped: string[];
+}
+
+/**
+ * The rollout engine's clock-driven half (DESIGN.md rule 4): a deterministic `tick(now)` that
+ * starts scheduled jobs, applies abort criteria and end times, releases executions at the rollout
+ * rate in maintenance windows and staged waves, and times out executions. Every piece of work is
+ * claimed through the database (a per-job lease, then compare-and-set under the job lock), so
+ * several replicas on one PostgreSQL may tick at once. `start()` runs it on a timer.
+ */
+export class Scheduler {
+  readonly owner = newUuid();
+  private readonly step: RolloutStep;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly controls: JobControls,
+  ) {
+    this.step = new RolloutStep(ctx, controls);
+  }
+
+  /** One pass at `now`. Ticks of one instance run one after another (a timer tick and a test's tick never overlap). */
+  tick(now: number): Promise<TickResult> {
+    const run = this.chain.then(() => this.runTick(now));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runTick(now: number): Promise<TickResult> {
+    const result: TickResult = {
+      started: [],
+      released: 0,
+      aborted: [],
+      ended: [],
+      paused: [],
+      timedOut: 0,
+      skipped: [],
+    };
+    for (const job of await repo.candidateJobs(this.ctx.db)) {
+      try {
+        await this.tickJob(job.job_id, now, result);
+      } catch (err) {
+        this.ctx.logger.error({ err, jobId: job.job_id }, 'scheduler: job step failed; retried at the next tick');
+      }
+    }
+    result.timedOut = await timeOutDue(this.ctx, now);
+    return result;
+  }
+
+  private async tickJob(jobId: string, now: number, result: TickResult): Promise<void> {
+    await repo.ensureState(this.ctx.db, jobId, now);
+    if (!(await repo.lease(this.ctx.db, jobId, this.owner, now, now + LEASE_MS))) {
+      result.skipped.push(jobId);
+      return;
+    }
+    try {
+      const job = await jobs.findJob(this.ctx.db, jobId);
+      if (!job) return;
+      const plan = planOf(job);
+      if (plan.badWindows.length > 0) {
+        this.ctx.logger.warn({ jobId, windows: plan.badWindows }, 'maintenance windows that cannot be read never open');
+      }
+      if (job.status === 'SCHEDULED') {
+        // spec 3.9: nothing is released before startTime; then the job rolls out.
+        if (plan.startAt === undefined || plan.startAt > now) return;
+        if (await this.controls.startScheduledJob(jobId, now)) result.started.push(jobId);
+      }
+      for (let i = 0; i < MAX_BATCHES_PER_JOB; i++) {
+        const r = await this.ctx.db.transaction().execute((trx) => this.step.run(trx, jobId, now));
+        result.released += r.released;
+        this.record(result, jobId, r.outcome);
+        if (!r.more) break;
+      }
+    } finally {
+      await repo.unlease(this.ctx.db, jobId, this.owner);
+    }
+  }
+
+  private record(result: TickResult, jobId: string, outcome: StepOutcome): void {
+    if (outcome === 'aborted') result.aborted.push(jobId);
+    if (outcome === 'ended') result.ended.push(jobId);
+    if (outcome === 'paused') result.paused.push(jobId);
+  }
+
+  /** The thin timer loop: tick(clock.now()) every `intervalMs`. */
+  start(intervalMs = 1000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = true;
+      this.tick(this.ctx.clock.now().getTime())
+        .catch((err: unknown) => this.ctx.logger.error({ err }, 'scheduler tick failed'))
+        .finally(() => {
+          this.running = false;
+        });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the loop and waits for a tick in flight. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.chain;
+  }
+}
