@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IoTClient } from '@aws-sdk/client-iot';
@@ -7,16 +8,24 @@ import {
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
+  DeleteCACertificateCommand,
   DeleteCertificateCommand,
+  DescribeCACertificateCommand,
   DeleteThingCommand,
   DescribeCertificateCommand,
   DescribeEndpointCommand,
   DetachThingPrincipalCommand,
+  ListCACertificatesCommand,
+  ListCertificatesByCACommand,
   ListCertificatesCommand,
   ListPrincipalThingsCommand,
   ListThingPrincipalsCommand,
+  RegisterCACertificateCommand,
+  RegisterCertificateCommand,
+  UpdateCACertificateCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import { LocalCa, newRsaKeyPair } from '../../src/certificates/local-ca.js';
 import { awsCli } from '../helpers/aws-cli.js';
 import { caPem } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
@@ -183,6 +192,82 @@ describe.each(DIALECTS)('certificates and principals with @aws-sdk/client-iot on
     expect(new Set(all).size).toBe(all.length);
     const asc = await iot.send(new ListCertificatesCommand({ ascendingOrder: true, pageSize: 250 }));
     expect(asc.certificates!.map((c) => c.certificateId)).toEqual([...all].reverse());
+  });
+
+  it("registers a user's CA and the device certificates it issued", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'user-ca-'));
+    try {
+      const userCa = await LocalCa.open(dir, `user CA ${dialect}`);
+      const keys = await newRsaKeyPair();
+      const devicePem = await userCa.issue({ publicKey: keys.publicKey, commonName: 'device-1' });
+      // Not yet: the CA is unknown.
+      expect(
+        await rejection(iot.send(new RegisterCertificateCommand({ certificatePem: devicePem, setAsActive: true }))),
+      ).toMatchObject({ name: 'CertificateValidationException', status: 400 });
+      // A leaf certificate is not a CA.
+      expect(await rejection(iot.send(new RegisterCACertificateCommand({ caCertificate: devicePem })))).toMatchObject({
+        name: 'CertificateValidationException',
+      });
+      const ca = await iot.send(
+        new RegisterCACertificateCommand({
+          caCertificate: userCa.certificatePem,
+          tags: [{ Key: 'owner', Value: 'ops' }],
+        }),
+      );
+      expect(ca.certificateArn).toBe(`arn:aws:iot:us-east-1:000000000000:cacert/${ca.certificateId}`);
+      expect(
+        await rejection(iot.send(new RegisterCACertificateCommand({ caCertificate: userCa.certificatePem }))),
+      ).toMatchObject({ name: 'ResourceAlreadyExistsException', status: 409 });
+      const described = await iot.send(new DescribeCACertificateCommand({ certificateId: ca.certificateId }));
+      expect(described.certificateDescription).toMatchObject({ status: 'INACTIVE', autoRegistrationStatus: 'DISABLE' });
+      expect((await iot.send(new ListCACertificatesCommand({}))).certificates?.map((c) => c.certificateId)).toContain(
+        ca.certificateId,
+      );
+
+      const reg = await iot.send(
+        new RegisterCertificateCommand({ certificatePem: devicePem, caCertificatePem: userCa.certificatePem }),
+      );
+      const d = await iot.send(new DescribeCertificateCommand({ certificateId: reg.certificateId }));
+      expect(d.certificateDescription).toMatchObject({ caCertificateId: ca.certificateId, status: 'INACTIVE' });
+      expect(
+        await rejection(iot.send(new RegisterCertificateCommand({ certificatePem: devicePem, status: 'ACTIVE' }))),
+      ).toMatchObject({ name: 'ResourceAlreadyExistsException', status: 409 });
+      const byCa = await iot.send(new ListCertificatesByCACommand({ caCertificateId: ca.certificateId }));
+      expect(byCa.certificates?.map((c) => c.certificateId)).toEqual([reg.certificateId]);
+      // Signed by a different CA than the one named.
+      const ours = await iot.send(new CreateKeysAndCertificateCommand({}));
+      await iot.send(new UpdateCertificateCommand({ certificateId: ours.certificateId, newStatus: 'INACTIVE' }));
+      await iot.send(new DeleteCertificateCommand({ certificateId: ours.certificateId }));
+      expect(
+        await rejection(
+          iot.send(
+            new RegisterCertificateCommand({
+              certificatePem: ours.certificatePem,
+              caCertificatePem: userCa.certificatePem,
+            }),
+          ),
+        ),
+      ).toMatchObject({ name: 'CertificateValidationException' });
+      // Our own CA's certificate registers again without naming a CA.
+      await iot.send(new RegisterCertificateCommand({ certificatePem: ours.certificatePem }));
+
+      // A CA with certificates, or ACTIVE, cannot be deleted.
+      await iot.send(new UpdateCACertificateCommand({ certificateId: ca.certificateId, newStatus: 'ACTIVE' }));
+      expect(
+        await rejection(iot.send(new DeleteCACertificateCommand({ certificateId: ca.certificateId }))),
+      ).toMatchObject({
+        name: 'CertificateStateException',
+        status: 406,
+      });
+      await iot.send(new UpdateCACertificateCommand({ certificateId: ca.certificateId, newStatus: 'INACTIVE' }));
+      await iot.send(new DeleteCertificateCommand({ certificateId: reg.certificateId }));
+      await iot.send(new DeleteCACertificateCommand({ certificateId: ca.certificateId }));
+      expect(
+        await rejection(iot.send(new DescribeCACertificateCommand({ certificateId: ca.certificateId }))),
+      ).toMatchObject({ name: 'ResourceNotFoundException' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('DescribeEndpoint names the real device listeners', async () => {
