@@ -38,6 +38,8 @@ declare module './database.js' {
   }
 }
 
+const OUTBOX_INSERT_BATCH = 4000;
+
 /**
  * Records that a thing's pending executions may have changed. The notifier recomputes the
  * thing's notify / notify-next state from the database and publishes what differs (spec 5.6),
@@ -50,12 +52,12 @@ export async function thingJobsChanged(
   now: number,
 ): Promise<void> {
   const unique = [...new Set(thingNames)];
-  // Batches keep the statement under SQLite's bound-parameter limit on 100,000-thing fan-outs.
-  for (let i = 0; i < unique.length; i += 5000) {
+  // 7 parameters a row: batches keep the statement under SQLite's 32,766 bound parameters.
+  for (let i = 0; i < unique.length; i += OUTBOX_INSERT_BATCH) {
     await db
       .insertInto('outbox')
       .values(
-        unique.slice(i, i + 5000).map((thing_name) => ({
+        unique.slice(i, i + OUTBOX_INSERT_BATCH).map((thing_name) => ({
           kind: 'thing-jobs-changed' as const,
           thing_name,
           namespace_id: namespaceId ?? '',

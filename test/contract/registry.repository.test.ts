@@ -102,6 +102,10 @@ describe.each(DIALECTS)('registry repositories on %s', (dialect) => {
     expect(await count()).toBe(before);
     await store.db.transaction().execute((trx) => thingJobsChanged(trx, ['x', 'y', 'x'], 'ns', 1));
     expect(await count()).toBe(before + 2);
+    // A 10,000-thing change goes through in batches under SQLite's bound-parameter limit.
+    const many = Array.from({ length: 10_000 }, (_, i) => `bulk-${i}`);
+    await store.db.transaction().execute((trx) => thingJobsChanged(trx, many, null, 1));
+    expect(await count()).toBe(before + 2 + 10_000);
     const ids = (await store.db.selectFrom('outbox').select('id').orderBy('id').execute()).map((r) => r.id);
     expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
   });
