@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExecutionRun, type RunContext } from './execution-run.js';
+import { ExecutionRun, statusDetails, type RunContext } from './execution-run.js';
 import { JobsMqttClient, JobsRejected, type DeviceExecution } from './jobs-client.js';
 import { StateStore } from './state.js';
 import { realDirs } from './step-runner.js';
@@ -111,6 +111,7 @@ export class Agent {
         next = await this.jobs!.startNext();
       } catch (err) {
         this.o.log(`start-next failed: ${(err as Error).message}`);
+        if (err instanceof JobsRejected && err.code === 'InvalidRequest' && (await this.rejectHead(err))) continue;
         await sleep(2000, undefined, { signal }).catch(() => undefined);
         continue;
       }
@@ -130,6 +131,36 @@ export class Agent {
       if (this.o.once) return;
       this.o.log('no pending job; waiting for notify-next');
       await this.idle(signal);
+    }
+  }
+
+  /**
+   * The service refused to hand out the next job (e.g. it withholds a document whose file no
+   * longer matches its code signature). Retrying would block the queue for good, so the device
+   * REJECTS that job with the service's reason and moves on.
+   */
+  private async rejectHead(refusal: JobsRejected): Promise<boolean> {
+    try {
+      const p = await this.jobs!.getPending();
+      const head = p.inProgressJobs[0] ?? p.queuedJobs[0];
+      if (!head) return false;
+      try {
+        await this.jobs!.describe(head.jobId, { executionNumber: head.executionNumber, includeJobDocument: true });
+        return false; // the head is fine: the refusal was about something else
+      } catch (err) {
+        if (!(err instanceof JobsRejected) || err.code !== 'InvalidRequest') return false;
+      }
+      const reason = `the service refused the job document: ${refusal.message.replace(/^InvalidRequest: /, '')}`;
+      await this.jobs!.update(head.jobId, {
+        status: 'REJECTED',
+        executionNumber: head.executionNumber,
+        statusDetails: statusDetails({ reason }),
+      });
+      this.o.log(`job ${head.jobId}: reported REJECTED (${reason})`);
+      return true;
+    } catch (err) {
+      this.o.log(`cannot reject the refused job: ${(err as Error).message}`);
+      return false;
     }
   }
 

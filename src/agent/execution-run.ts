@@ -1,7 +1,8 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { download, HttpStatusError, sha256File } from './download.js';
+import { download, HttpStatusError } from './download.js';
+import { checkFile, ProgressLog } from './file-checks.js';
 import {
   DocumentError,
   fileEnvName,
@@ -59,7 +60,6 @@ export class ExecutionRun {
   private readonly stop = new AbortController();
   private canceledAs?: string;
   private state!: AgentState;
-  private lastProgress = 0;
 
   constructor(
     private readonly ctx: RunContext,
@@ -161,13 +161,17 @@ export class ExecutionRun {
     const { log } = this.ctx;
     if (!existsSync(dest)) {
       await this.progress({ step: 'download', file: f.name, progress: '0%' });
+      const progress = new ProgressLog(
+        (text) => log(`job ${this.jobId}: ${f.name} ${text}`),
+        (pct) => void this.progress({ step: 'download', file: f.name, progress: `${pct}%` }).catch(() => undefined),
+      );
       let url = f.url;
       for (let attempt = 0; ; attempt++) {
         try {
           const r = await download(url, dest, {
             ...this.ctx.tls,
             signal: this.stop.signal,
-            onProgress: (bytes, total) => this.downloadProgress(f.name, bytes, total ?? f.size),
+            onProgress: (bytes, total) => progress.update(bytes, total ?? f.size),
           });
           log(
             `job ${this.jobId}: downloaded ${f.name} (${r.bytes} bytes${r.resumedFrom ? `, resumed at ${r.resumedFrom}` : ''})`,
@@ -187,37 +191,9 @@ export class ExecutionRun {
         }
       }
     }
-    await this.checkFile(f, dest);
-  }
-
-  private downloadProgress(name: string, bytes: number, total: number | undefined): void {
-    if (total === undefined || total === 0) return;
-    const pct = Math.floor((100 * bytes) / total);
-    const bucket = Math.floor(pct / 10) * 10;
-    if (bucket > this.lastProgress || (pct === 100 && this.lastProgress < 100)) {
-      this.lastProgress = bucket;
-      this.ctx.log(`job ${this.jobId}: ${name} ${bucket}% (${bytes}/${total} bytes)`);
-      if (bucket % 50 === 0 && bucket > 0)
-        void this.progress({ step: 'download', file: name, progress: `${bucket}%` }).catch(() => undefined);
-    }
-  }
-
-  /** A file that fails its checksum or code signature is not run: REJECTED, and deleted. */
-  private async checkFile(f: FileSpec, path: string): Promise<void> {
-    const refuse = (reason: string): never => {
-      rmSync(path, { force: true });
-      throw new Refused('REJECTED', statusDetails({ reason, file: f.name }));
-    };
-    if (f.sha256 !== undefined) {
-      if ((await sha256File(path)) !== f.sha256) refuse(`${f.name}: sha256 does not match`);
-    }
-    if (f.codesign === undefined) {
-      if (this.ctx.requireSignature) refuse(`${f.name}: no code signature, and this device requires one`);
-      return;
-    }
-    const v = await this.ctx.verifier.verifyFile(path, f.codesign, this.ctx.signerCertificates);
-    if (!v.ok) refuse(`code signature verification failed for ${f.name}: ${v.reason}`);
-    else this.ctx.log(`job ${this.jobId}: ${f.name}: code signature verified (${v.signer})`);
+    const check = await checkFile(f, dest, this.ctx);
+    if (!check.ok) throw new Refused('REJECTED', statusDetails({ reason: check.reason, file: f.name }));
+    if (check.signer) log(`job ${this.jobId}: ${f.name}: code signature verified (${check.signer})`);
   }
 
   private async runSteps(doc: JobDocument, files: Record<string, string>, workDir: string): Promise<Final> {

@@ -150,6 +150,15 @@ export class JobsMqttClient extends EventEmitter<{ 'notify-next': [DeviceExecuti
     return r.execution as DeviceExecution | undefined;
   }
 
+  /** GetPendingJobExecutions: summaries only, no documents. */
+  async getPending(): Promise<{ inProgressJobs: DeviceExecution[]; queuedJobs: DeviceExecution[] }> {
+    const r = await this.request('get', {});
+    return {
+      inProgressJobs: (r.inProgressJobs as DeviceExecution[] | undefined) ?? [],
+      queuedJobs: (r.queuedJobs as DeviceExecution[] | undefined) ?? [],
+    };
+  }
+
   async describe(
     jobId: string,
     o: { executionNumber?: number; includeJobDocument?: boolean } = {},

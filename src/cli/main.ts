@@ -8,6 +8,7 @@ import type { CliContext, Io } from './context.js';
 import { classify, describeError, EXIT_CODES } from './exit-codes.js';
 import { registerAgentCommand } from './agent.command.js';
 import { registerCertificatesCommands } from './certificates.command.js';
+import { registerConfigCommands } from './config.command.js';
 import { registerDeviceCommands } from './device.command.js';
 import { registerExecutionsCommands } from './executions.command.js';
 import { registerFilesCommands } from './files.command.js';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
   registerVerifyCommand(program, ctx);
   registerAgentCommand(program, ctx);
   registerSimulateCommand(program, ctx);
+  registerConfigCommands(program, ctx);
   return program;
 }
 

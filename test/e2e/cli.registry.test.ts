@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliEnv, cliProcess } from '../helpers/cli.js';
@@ -174,6 +174,42 @@ describe('fleetjobs CLI: things and groups against a real server', () => {
     const missing = await cli(['things', 'list', '--profile', 'nope'], { home, env: {} });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^fleetjobs: profile 'nope' is not in .*config\.json \(profiles: lab, broken\)\n$/);
+  });
+
+  it('writes profiles with `config set-profile` and explains the connection with `config show`', async () => {
+    const home = join(t.dataDir, 'home2');
+    const set = await cli(
+      [
+        'config',
+        'set-profile',
+        'ops',
+        '--endpoint-url',
+        t.endpoint,
+        '--access-key-id',
+        t.credentials.accessKeyId,
+        '--secret-access-key',
+        t.credentials.secretAccessKey,
+      ],
+      { home, env: {} },
+    );
+    expect(set.code).toBe(0);
+    expect(statSync(join(home, '.fleetjobs', 'config.json')).mode & 0o777).toBe(0o600);
+    await cli(['config', 'set-profile', 'ops', '--region', 'us-east-1'], { home, env: {} });
+    const shown = await cli(['config', 'show', '--profile', 'ops', '-o', 'json'], { home, env: {} });
+    expect(shown.json).toMatchObject({
+      endpoint: t.endpoint,
+      region: 'us-east-1',
+      accessKeyId: t.credentials.accessKeyId,
+      sources: { endpoint: 'profile ops', credentials: 'profile ops', region: 'profile ops' },
+    });
+    expect(shown.stdout).not.toContain(t.credentials.secretAccessKey);
+    expect((await cli(['things', 'describe', 'pump-1', '--profile', 'ops'], { home, env: {} })).code).toBe(0);
+    const listed = await cli(['config', 'profiles', '-o', 'json'], { home, env: {} });
+    expect(listed.json.profiles).toEqual([
+      { name: 'ops', endpoint: t.endpoint, region: 'us-east-1', accessKeyId: t.credentials.accessKeyId },
+    ]);
+    const half = await cli(['config', 'set-profile', 'half', '--access-key-id', 'AKIAX'], { home, env: {} });
+    expect(half.code).toBe(2);
   });
 
   it('runs as a real process with the same exit codes', async () => {
