@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { generateKeyPair, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -74,7 +74,6 @@ export class LocalCa {
     const certPath = join(dir, 'ca-cert.pem');
     const keyPath = join(dir, 'ca-key.pem');
     if (existsSync(certPath) && existsSync(keyPath)) {
-      const { createPrivateKey } = await import('node:crypto');
       return new LocalCa(dir, new X509Certificate(readFileSync(certPath)), createPrivateKey(readFileSync(keyPath)));
     }
     const keys = await newRsaKeyPair();
