@@ -20,6 +20,7 @@ import { IamAdapter } from './protocols/aws/iam/iam.adapter.js';
 import { S3Adapter } from './protocols/aws/s3/s3.adapter.js';
 import { registerCertificateRoutes } from './protocols/aws/iot/certificates.routes.js';
 import { registerJobRoutes } from './protocols/aws/iot/jobs.routes.js';
+import { registerEventRoutes } from './protocols/aws/iot/events.routes.js';
 import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
 import { AcmAdapter } from './protocols/aws/acm/acm.adapter.js';
 import { registerSignerRoutes } from './protocols/aws/signer/signer.routes.js';
@@ -56,6 +57,8 @@ export interface RunningServer {
 export interface ServerOptions {
   clock?: Clock;
   logger?: Logger;
+  /** How often the rollout scheduler ticks (default 1000 ms); 0 runs no loop (tests call tick). */
+  schedulerIntervalMs?: number;
 }
 
 const hostForUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host);
@@ -116,6 +119,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     registerRegistryRoutes(iot, services);
     registerCertificateRoutes(iot, services);
     registerJobRoutes(iot, services);
+    registerEventRoutes(iot, services);
     dispatcher.register(iot);
     // spec 1.4: same paths as some iot routes; the credential scope's service picks the adapter.
     const jobsData = new RestJsonAdapter(['iot-jobs-data'], 'data', 'AWS IoT Jobs data plane');
@@ -145,6 +149,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
     stoppers.push(() => devicePlane.stop());
     Object.assign(deviceEndpoints, devicePlane.deviceEndpoints);
+
+    // The rollout engine's timer loop (src/scheduler); stopped before the device plane and the store.
+    if (options.schedulerIntervalMs !== 0) services.scheduler.start(options.schedulerIntervalMs ?? 1000);
+    stoppers.push(() => services.scheduler.stop());
 
     const consoleAdmin = await services.consoleAuth.ensureAdmin(config.consolePassword);
     const app = createHttpApp(dispatcher, {

@@ -4,6 +4,7 @@ import type { ServiceContext } from './context.js';
 import { deviceHttpsBaseUrl, installDocumentHooks } from './documents/document-hooks.js';
 import { createIamServices, type IamServices } from './iam/iam.services.js';
 import { createJobServices, type JobServices } from './jobs/job-services.js';
+import { createSchedulerServices, type SchedulerServices } from './scheduler/scheduler.services.js';
 import type { ObjectBackend } from './objects/backends/backend.js';
 import { UnavailableBackend } from './objects/backends/unavailable.backend.js';
 import { createObjectServices, type ObjectServices } from './objects/objects.services.js';
@@ -18,7 +19,7 @@ import { createSigningServices, type SigningServices } from './signing/signing.s
 import { TagsService } from './tags/tags.service.js';
 
 /** The one service layer every protocol, the console and the CLI call (DESIGN.md rule 1). */
-export interface Services extends CertificateServices, JobServices {
+export interface Services extends CertificateServices, JobServices, SchedulerServices {
   ctx: ServiceContext;
   registryHooks: RegistryHookList;
   things: ThingsService;
@@ -41,7 +42,7 @@ export function createServices(
   const tags = new TagsService(ctx);
   tags.registerResourceType('thing', async (db, id) => (await thingsRepo.findThing(db, id)) !== undefined);
   tags.registerResourceType('thinggroup', async (db, id) => (await groupsRepo.findGroup(db, id)) !== undefined);
-  const services: Omit<Services, 'signing'> = {
+  const services: Omit<Services, 'signing' | keyof SchedulerServices> = {
     ctx,
     registryHooks,
     things: new ThingsService(ctx, registryHooks),
@@ -66,5 +67,5 @@ export function createServices(
     deviceJobs: services.deviceJobs,
     deviceHttpsUrl: () => deviceHttpsBaseUrl(deviceEndpoints().deviceHttps),
   });
-  return { ...services, signing };
+  return { ...services, signing, ...createSchedulerServices(ctx, services) };
 }

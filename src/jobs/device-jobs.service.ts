@@ -204,7 +204,8 @@ export class DeviceJobsService {
       return head ? { execution: await this.execution(head, withDocument) } : {};
     }
     const row = await executions.findExecution(this.ctx.db, jobIdOrNext, thingName, input.executionNumber);
-    if (!row) throw executionNotFound(jobIdOrNext, thingName, input.executionNumber);
+    // An execution the rollout has not released does not exist for the device yet (spec 3.5).
+    if (!row || row.released_at === null) throw executionNotFound(jobIdOrNext, thingName, input.executionNumber);
     return { execution: await this.execution(row, withDocument) };
   }
 
@@ -233,7 +234,7 @@ export class DeviceJobsService {
     const updated = await this.ctx.db.transaction().execute(async (trx) => {
       const job = await jobs.lockJob(trx, this.ctx.dialect, jobId);
       const row = job && (await executions.findExecution(trx, jobId, thingName, input.executionNumber));
-      if (!row) throw executionNotFound(jobId, thingName, input.executionNumber);
+      if (!row || row.released_at === null) throw executionNotFound(jobId, thingName, input.executionNumber);
       if (expectedVersion !== undefined && expectedVersion !== row.version_number) {
         throw versionMismatch(row, expectedVersion);
       }

@@ -1,4 +1,5 @@
 import type { Updateable } from 'kysely';
+import { afterTerminalTransition } from '../scheduler/transition-effects.js';
 import type { Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
 import {
@@ -53,6 +54,8 @@ export async function applyTransition(
   const updated = { ...exec, ...changes, version_number: exec.version_number + 1 } as ExecutionRow;
   if (exec.status !== req.to) {
     await addToCounters(trx, exec.job_id, { [exec.status]: -1, [req.to]: 1 });
+    // The rollout engine's event and retry come before the completion check (a retry keeps the job open).
+    if (terminal) await afterTerminalTransition(trx, updated, req.now);
     if (terminal) await completeIfDone(trx, exec.job_id, req.now);
   }
   if (req.announce !== false && exec.status !== req.to) {

@@ -45,19 +45,22 @@ export async function findById(db: Executor, id: number): Promise<ExecutionRow |
 
 /**
  * The thing's pending executions in spec 4.1 order: IN_PROGRESS first, then QUEUED, each by
- * queue time (creation order breaks ties).
+ * queue time (creation order breaks ties). Devices see only what the rollout has released
+ * (src/scheduler); `include: 'all'` adds the held-back ones.
  */
 export async function pendingOfThing(
   db: Executor,
   thingName: string,
   namespaceId: string | undefined,
   limit: number,
+  include: 'released' | 'all' = 'released',
 ): Promise<ExecutionRow[]> {
   let q = db
     .selectFrom('job_executions')
     .selectAll()
     .where('thing_name', '=', thingName)
     .where('status', 'in', PENDING_STATUSES);
+  if (include === 'released') q = q.where('released_at', 'is not', null);
   if (namespaceId !== undefined) q = q.where('namespace_id', '=', namespaceId);
   return q
     .orderBy(sql`case when status = 'IN_PROGRESS' then 0 else 1 end`)
@@ -69,7 +72,7 @@ export async function pendingOfThing(
 
 /** All pending executions of a thing, every namespace (thing deletion). */
 export async function allPendingOfThing(db: Executor, thingName: string): Promise<ExecutionRow[]> {
-  return pendingOfThing(db, thingName, undefined, Number.MAX_SAFE_INTEGER);
+  return pendingOfThing(db, thingName, undefined, Number.MAX_SAFE_INTEGER, 'all');
 }
 
 export async function pendingOfJobAndThing(

@@ -18,6 +18,8 @@ export interface FanOutSpec {
   exceptThings?: readonly string[];
   /** Fresh jobs start at execution number 1; later rollouts continue each thing's numbering. */
   continueNumbering?: boolean;
+  /** False: the rollout engine releases the executions later (src/scheduler, spec 3.5). */
+  released: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function fanOut(db: Executor, s: FanOutSpec): Promise<number> {
       int(0).as('retry_attempt'),
       int(s.now).as('queued_at'),
       int(s.now).as('last_updated_at'),
+      (s.released ? int(s.now) : sql<number | null>`cast(null as bigint)`).as('released_at'),
     ]);
   const exceptGroups = s.exceptGroups ?? [];
   const exceptThings = s.exceptThings ?? [];
@@ -87,6 +90,7 @@ export async function fanOut(db: Executor, s: FanOutSpec): Promise<number> {
       'retry_attempt',
       'queued_at',
       'last_updated_at',
+      'released_at',
     ])
     .expression(select.orderBy('t.thing_name'))
     .executeTakeFirst();

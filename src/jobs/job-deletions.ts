@@ -1,6 +1,8 @@
 import type { ServiceContext } from '../context.js';
 import type { TagsService } from '../tags/tags.service.js';
-import * as executions from './executions.repository.js';
+import { deleteExecutionsWithEvents, emitJobEvent } from '../scheduler/job-events.js';
+import { deleteState as deleteRolloutState } from '../scheduler/rollout.repository.js';
+import type { Executor } from '../store/database.js';
 import * as jobs from './jobs.repository.js';
 
 const BATCH = 5000;
@@ -74,16 +76,21 @@ export class JobDeletions {
   }
 
   private async purge(jobId: string): Promise<void> {
+    const now = () => this.ctx.clock.now().getTime();
+    // spec 5.9: each execution's `deleted` event goes out with its batch.
+    const purgeBatch = (trx: Executor) => deleteExecutionsWithEvents(trx, jobId, BATCH, now());
     while (!this.stopped) {
-      const n = await this.ctx.db.transaction().execute((trx) => executions.deleteSomeOfJob(trx, jobId, BATCH));
+      const n = await this.ctx.db.transaction().execute(purgeBatch);
       if (n < BATCH) break;
     }
     if (this.stopped) return;
     await this.ctx.db.transaction().execute(async (trx) => {
       const job = await jobs.lockJob(trx, this.ctx.dialect, jobId);
       if (job?.status !== 'DELETION_IN_PROGRESS') return;
-      await executions.deleteSomeOfJob(trx, jobId, BATCH);
+      await purgeBatch(trx);
       await this.tags.deleteAllTags(trx, this.ctx.arns.job(jobId));
+      await emitJobEvent(trx, jobId, 'deleted', now());
+      await deleteRolloutState(trx, jobId);
       await jobs.deleteJobRow(trx, jobId);
     });
   }

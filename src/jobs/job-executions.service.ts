@@ -1,6 +1,7 @@
 import type { ServiceContext } from '../context.js';
 import { ServiceError } from '../errors.js';
 import * as thingsRepo from '../registry/things.repository.js';
+import { emitExecutionEvent } from '../scheduler/job-events.js';
 import type { Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
 import { decodeToken, toPage } from '../store/pagination.js';
@@ -177,6 +178,8 @@ export class JobExecutionsService {
       await executions.deleteExecutionRow(trx, row.id);
       // spec 3.6: deleted executions no longer count.
       await jobs.addToCounters(trx, row.job_id, { [row.status]: -1 });
+      // spec 5.9: a `deleted` event with the status before deletion (if the device ever saw it).
+      if (row.released_at !== null) await emitExecutionEvent(trx, row.job_id, row, 'deleted', now);
       if (pending) {
         await jobs.completeIfDone(trx, row.job_id, now);
         await thingJobsChanged(trx, [row.thing_name], row.namespace_id, now);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { ServiceContext } from '../context.js';
 import { ServiceError } from '../errors.js';
+import { emitExecutionEventsOfJob, emitJobEvent } from '../scheduler/job-events.js';
 import type { Executor } from '../store/database.js';
 import { DESCRIPTION_RULE, PATTERNS, validate } from '../validation.js';
 import { PENDING_STATUSES, sourcesOf, type ExecutionStatus } from './execution-states.js';
@@ -41,17 +42,8 @@ export class JobLifecycleService {
       if (jobTargetOf(event, job.status) === undefined) {
         throw new ServiceError('InvalidRequest', `Job ${job.job_id} is ${job.status} and cannot be canceled.`);
       }
-      const now = this.ctx.clock.now().getTime();
-      await jobs.setJobStatus(trx, job.job_id, jobSourcesOf(event), 'CANCELED', {
-        force_canceled: force || job.force_canceled === 1 ? 1 : 0,
-        ...(input.reasonCode !== undefined && { reason_code: input.reasonCode }),
-        ...(input.comment !== undefined && { comment: input.comment }),
-        last_updated_at: now,
-        completed_at: job.completed_at ?? now,
-      });
-      // spec 2.7: QUEUED executions are canceled; IN_PROGRESS ones only with force.
-      await this.cancelExecutions(trx, job, 'QUEUED', now);
-      if (force) await this.cancelExecutions(trx, job, 'IN_PROGRESS', now);
+      const opts = { force, reasonCode: input.reasonCode, comment: input.comment };
+      await this.cancelLocked(trx, job, opts, this.ctx.clock.now().getTime());
       return job;
     });
     return {
@@ -61,10 +53,44 @@ export class JobLifecycleService {
     };
   }
 
+  /**
+   * CancelJob's effect on a job the caller has locked in `trx` and checked may be canceled; the
+   * rollout engine's abort criteria and endBehavior use it too (src/scheduler).
+   */
+  async cancelLocked(
+    trx: Executor,
+    job: JobRow,
+    opts: { force: boolean; reasonCode?: string; comment?: string },
+    now: number,
+  ): Promise<void> {
+    const event = opts.force ? 'force-cancel' : 'cancel';
+    await jobs.setJobStatus(trx, job.job_id, jobSourcesOf(event), 'CANCELED', {
+      force_canceled: opts.force || job.force_canceled === 1 ? 1 : 0,
+      ...(opts.reasonCode !== undefined && { reason_code: opts.reasonCode }),
+      ...(opts.comment !== undefined && { comment: opts.comment }),
+      last_updated_at: now,
+      completed_at: job.completed_at ?? now,
+    });
+    // spec 5.9: cancellation_in_progress, the executions' canceled events, then canceled.
+    await emitJobEvent(trx, job.job_id, 'cancellation_in_progress', now);
+    // spec 2.7: QUEUED executions are canceled; IN_PROGRESS ones only with force.
+    await this.cancelExecutions(trx, job, 'QUEUED', now);
+    if (opts.force) await this.cancelExecutions(trx, job, 'IN_PROGRESS', now);
+    await emitJobEvent(trx, job.job_id, 'canceled', now);
+  }
+
   private async cancelExecutions(trx: Executor, job: JobRow, from: ExecutionStatus, now: number): Promise<void> {
     const cause = from === 'IN_PROGRESS' ? 'force-cancel' : 'cancel';
     if (!sourcesOf(cause, 'CANCELED').includes(from)) return;
     await announceThingsInStatus(trx, job, [from], now);
+    await emitExecutionEventsOfJob(
+      trx,
+      job.job_id,
+      [from],
+      () => 'canceled',
+      () => 'CANCELED',
+      now,
+    );
     const n = await executions.bulkTransition(trx, job.job_id, from, 'CANCELED', now, {
       ...(from === 'IN_PROGRESS' && { force_canceled: 1 }),
     });
@@ -101,8 +127,17 @@ export class JobLifecycleService {
       }
       const now = this.ctx.clock.now().getTime();
       await jobs.setJobStatus(trx, job.job_id, [job.status], 'DELETION_IN_PROGRESS', { last_updated_at: now });
+      await emitJobEvent(trx, job.job_id, 'deletion_in_progress', now);
       // Devices stop seeing the job at once; the rest of its executions are purged in the background.
       await announceThingsInStatus(trx, job, PENDING_STATUSES, now);
+      await emitExecutionEventsOfJob(
+        trx,
+        job.job_id,
+        PENDING_STATUSES,
+        () => 'deleted',
+        (s) => s,
+        now,
+      );
       await executions.deleteExecutionsOfJob(trx, job.job_id, PENDING_STATUSES);
     });
     this.deletions.schedule(input.jobId);

@@ -1,4 +1,5 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
+import { emitJobEvent } from '../scheduler/job-events.js';
 import type { Dialect, Executor } from '../store/database.js';
 import { COLUMN_OF, type ExecutionStatus } from './execution-states.js';
 import { jobSourcesOf, type JobStatus, type TargetSelection } from './job-states.js';
@@ -116,7 +117,10 @@ export async function completeIfDone(db: Executor, jobId: string, now: number): 
     .where('n_queued', '=', 0)
     .where('n_in_progress', '=', 0)
     .executeTakeFirst();
-  return r.numUpdatedRows > 0n;
+  const completed = r.numUpdatedRows > 0n;
+  // spec 5.9: the job `completed` event goes out in the transaction that completes the job.
+  if (completed) await emitJobEvent(db, jobId, 'completed', now);
+  return completed;
 }
 
 export async function countJobsInStatus(db: Executor, status: JobStatus): Promise<number> {

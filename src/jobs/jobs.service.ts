@@ -37,6 +37,9 @@ const toJson = (v: unknown): string | null => (v === undefined ? null : JSON.str
  */
 export type DocumentPreprocessor = (document: string, input: CreateJobInput) => Promise<string>;
 
+/** Adds members to DescribeJob's `job` (e.g. scheduledJobRollouts); reads only, outside any transaction. */
+export type DescribeExtension = (db: Executor, job: JobRow) => Promise<Record<string, unknown>>;
+
 export function jobNotFound(jobId: string): ServiceError {
   return new ServiceError('ResourceNotFound', `Job ${jobId} does not exist.`);
 }
@@ -47,6 +50,8 @@ export class JobsService {
   fetchDocumentSource: DocumentSourceFetcher = noDocumentSources;
   /** Creation-time document rewriting, in order (see DocumentPreprocessor). */
   readonly documentPreprocessors: DocumentPreprocessor[] = [];
+  /** Fields other features add to DescribeJob's `job` (the rollout engine: src/scheduler). */
+  readonly describeExtensions: DescribeExtension[] = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -123,10 +128,9 @@ export class JobsService {
   }
 
   /** SCHEDULED -> IN_PROGRESS when startTime arrives (spec 3.9); the scheduler calls this. */
-  async startScheduledJob(jobId: string): Promise<boolean> {
+  async startScheduledJob(jobId: string, now = this.now()): Promise<boolean> {
     return this.ctx.db.transaction().execute(async (trx) => {
       const job = await this.requireJob(trx, jobId, true);
-      const now = this.now();
       if (!(await jobs.setJobStatus(trx, jobId, ['SCHEDULED'], 'IN_PROGRESS', { last_updated_at: now }))) return false;
       await this.startRollout(trx, { ...job, status: 'IN_PROGRESS' }, now);
       return true;
@@ -161,9 +165,11 @@ export class JobsService {
       v.boolean('beforeSubstitution', beforeSubstitution);
     });
     const job = await this.requireJob(this.ctx.db, jobId);
+    const shape: Record<string, unknown> = jobShape(job, this.ctx.arns);
+    for (const extend of this.describeExtensions) Object.assign(shape, await extend(this.ctx.db, job));
     return {
       ...(job.document_source !== null && { documentSource: job.document_source }),
-      job: jobShape(job, this.ctx.arns),
+      job: shape as ReturnType<typeof jobShape>,
     };
   }
 

@@ -2,6 +2,7 @@ import type { Arns } from '../arns.js';
 import { ServiceError } from '../errors.js';
 import * as groupsRepo from '../registry/groups.repository.js';
 import * as thingsRepo from '../registry/things.repository.js';
+import { releasedAtCreation } from '../scheduler/job-plan.js';
 import type { Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
 import { OUTBOX_BATCH } from './execution-transitions.js';
@@ -69,6 +70,7 @@ export async function rollOut(
   now: number,
   except?: TargetScope,
 ): Promise<number> {
+  const released = releasedAtCreation(job);
   const before = await fanout.maxExecutionId(trx);
   const created = await fanout.fanOut(trx, {
     jobId: job.job_id,
@@ -79,9 +81,12 @@ export async function rollOut(
     exceptGroups: except?.groups,
     exceptThings: except?.things,
     continueNumbering: except !== undefined,
+    released,
   });
   if (created === 0) return 0;
   await jobs.addToCounters(trx, job.job_id, { QUEUED: created });
+  // Held-back executions are announced when the rollout engine releases them.
+  if (!released) return created;
   let after = before;
   for (;;) {
     const page = await fanout.newExecutionsPage(trx, job.job_id, after, OUTBOX_BATCH);

@@ -8,6 +8,7 @@ import * as m0030 from './0030_objects.js';
 import * as m0031 from './0031_iam.js';
 import * as m0040 from './0040_signing.js';
 import * as m0050 from './0050_console.js';
+import * as m0060 from './0060_scheduler.js';
 
 /**
  * Numbered migrations, applied in name order on start. Number ranges by feature keep parallel
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0031_iam': m0031,
   '0040_signing': m0040,
   '0050_console': m0050,
+  '0060_scheduler': m0060,
 };
