@@ -132,6 +132,32 @@ describe('console pages in a browser', () => {
     expect(b.problems).toEqual([]);
   });
 
+  it('creates a signing profile from inside the wizard, and closes dialogs with Escape', async () => {
+    const { page } = b;
+    await page.goto('/#/jobs');
+    await page.getByRole('link', { name: 'Create job' }).click();
+    await page.getByLabel('Job id').fill('inline-profile');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('checkbox', { name: 'big' }).check();
+    for (let i = 0; i < 2; i++) await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('checkbox', { name: 'Sign image for me' }).check();
+    await page.getByLabel('New profile name').fill('made_in_wizard');
+    await page.getByRole('button', { name: 'Create profile' }).click();
+    await eventually(() => page.getByLabel('Code-signing profile').inputValue()).toBe('made_in_wizard');
+    // The job id typed earlier is still there: nothing was lost.
+    await page.getByRole('button', { name: '1. Job id' }).click();
+    expect(await page.getByLabel('Job id').inputValue()).toBe('inline-profile');
+
+    await page.goto('/#/jobs/big-job');
+    await page.getByRole('button', { name: 'Delete job…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete job big-job?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await api.get('/jobs/big-job')).status).toBe(200);
+    expect(b.problems).toEqual([]);
+  });
+
   it('creates a thing, adds it to a group and shows its jobs', async () => {
     const { page } = b;
     await page.getByRole('link', { name: 'Things' }).click();

@@ -1,6 +1,7 @@
 import { useApi } from '../../api/use-api';
 import { Field } from '../../components/Field';
 import { FilePicker } from '../../components/FilePicker';
+import { NewProfileForm } from '../../components/NewProfileForm';
 import { href } from '../../router';
 import type { StepProps } from './CreateJobWizard';
 import { presignPlaceholder, signaturePlaceholder, withFileEntry } from './draft';
@@ -41,11 +42,7 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
           <>
             <Field
               label="Code-signing profile"
-              hint={
-                <>
-                  Or <a href={href('/signing')}>create a profile</a> first.
-                </>
-              }
+              hint="Or create one below."
               error={profiles.error?.message ?? error?.forField('signing')}
             >
               {(a) => (
@@ -63,6 +60,12 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
                 </select>
               )}
             </Field>
+            <NewProfileForm
+              onCreated={(profileName) => {
+                update({ sign: { ...draft.sign, profileName } });
+                profiles.reload();
+              }}
+            />
             <button
               type="button"
               disabled={!inline || !image?.versionId || !draft.sign.profileName}
