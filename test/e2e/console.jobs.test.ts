@@ -172,3 +172,17 @@ describe.each(DIALECTS)('console jobs API on %s', (dialect) => {
     expect(res.body.executionSummaries.map((e) => e.jobId).sort()).toEqual(['fw-2', 'other-3']);
   });
 });
+
+describe('live job streams when the server stops', () => {
+  it('are ended, so the listener can close', async () => {
+    const t = await startTestServer();
+    const c = await adminConsole(t);
+    await c.post('/things', { thingName: 'dev-1' });
+    await c.post('/jobs', { jobId: 'j', targets: [`${ARN}:thing/dev-1`], document: '{}' });
+    const events = await EventReader.open(c, '/jobs/j/events');
+    expect((await events.next())?.event).toBe('job');
+    const stopped = t.stop();
+    expect(await events.next()).toBeUndefined();
+    await stopped;
+  });
+});
