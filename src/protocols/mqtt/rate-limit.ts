@@ -24,7 +24,9 @@ export class ThingRateLimiter {
   take(thingName: string): boolean {
     const now = this.clock.now().getTime();
     const bucket = this.buckets.get(thingName) ?? { tokens: this.limit.burst, at: now };
-    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.perSecond);
+    // A clock set back (tests move theirs) refills nothing rather than draining the bucket.
+    const elapsed = Math.max(0, now - bucket.at);
+    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + (elapsed / 1000) * this.limit.perSecond);
     bucket.at = now;
     const allowed = bucket.tokens >= 1;
     if (allowed) bucket.tokens -= 1;
