@@ -4,12 +4,14 @@ import type { Command } from 'commander';
 import { parseSignatureText, verifyFile, type SignatureBlock } from '../signing/verify.js';
 import { localCommand, type CliContext } from './context.js';
 import { CliError, UsageError } from './exit-codes.js';
+import { parseOutputFormat } from './output.js';
 
 interface VerifyOptions {
   signature: string;
   certificate: string;
   algorithm?: string;
   json?: boolean;
+  output?: string;
 }
 
 /**
@@ -33,8 +35,11 @@ export function registerVerifyCommand(program: Command, ctx: CliContext): void {
           '--algorithm <name>',
           "SHA256withECDSA, SHA256withRSA, SHA1withRSA, sig-sha256-ecdsa... (default: the block's, else by key type)",
         )
-        .option('--json', 'print the result as JSON'),
-    async ([file], o) => {
+        .option('--json', 'print the result as JSON')
+        .option('-o, --output <format>', 'table or json (json is the same as --json)'),
+    async ([file], opts) => {
+      // `-o json` like every other command of the CLI.
+      const o = { ...opts, json: opts.json === true || parseOutputFormat(opts.output) === 'json' };
       const path = resolve(ctx.io.cwd, file!);
       if (!existsSync(path)) throw new UsageError(`no such file: ${file}`);
       const certPath = resolve(ctx.io.cwd, o.certificate);

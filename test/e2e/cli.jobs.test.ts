@@ -291,6 +291,30 @@ describe('fleetjobs CLI: jobs, executions, templates and watch against a real se
     expect(bodies.every((b, i) => i === 0 || b !== bodies[i - 1])).toBe(true);
   });
 
+  it('watch redraws bars in place on a terminal', async () => {
+    await run('things', 'create', 'w4');
+    await run('jobs', 'create', 'watch-tty', '--document', 'doc.json', '--thing', 'w4');
+    let out = '';
+    const watching = cli(['jobs', 'watch', 'watch-tty', '--interval', '0.1'], {
+      env,
+      tty: true,
+      onStdout: (x) => (out += x),
+    });
+    for (let i = 0; i < 200 && !out.includes('QUEUED'); i++) await new Promise((r) => setTimeout(r, 25));
+    await finish('w4', 'SUCCEEDED');
+    const r = await watching;
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the ANSI redraw sequence is what is tested
+    const frames = r.stdout.split(/\x1b\[\d+A\x1b\[0J/);
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames[0]).toMatch(
+      /^job watch-tty {2}IN_PROGRESS {2}0\/1 finished {2}elapsed 0:0\d\n {2}QUEUED {6}█+ +1 100\.0%\n/,
+    );
+    expect(frames.at(-1)).toMatch(
+      /^job watch-tty {2}COMPLETED {2}1\/1 finished .*\n {2}QUEUED {6}░+ +0 +0\.0%\n {2}IN_PROGRESS ░+ +0 +0\.0%\n {2}SUCCEEDED {3}█+ +1 100\.0%\n {2}rate .*\/s {2}ETA 0:00\n$/,
+    );
+  });
+
   it('watch exits 0 when every execution succeeded, prints JSON lines, and honours --timeout', async () => {
     await run('things', 'create', 'w3');
     await run('jobs', 'create', 'watch-2', '--document', 'doc.json', '--thing', 'w3');

@@ -129,11 +129,15 @@ describe('fleetjobs CLI: files (S3), roles (IAM) and signing (Signer) against a 
     });
 
     await run('files', 'download', 's3://firmware/apps/app.bin', 'app.now');
-    const ok = await cli(['verify', 'app.now', '--signature', 'app.sig.json', '--certificate', 'signer.pem'], {
-      cwd: t.dataDir,
-      env: {},
-    });
+    const ok = await cli(
+      ['verify', 'app.now', '--signature', 'app.sig.json', '--certificate', 'signer.pem', '-o', 'json'],
+      {
+        cwd: t.dataDir,
+        env: {},
+      },
+    );
     expect(ok.code).toBe(0);
+    expect(ok.json).toMatchObject({ file: 'app.now', ok: true, algorithm: 'SHA256withECDSA', size: 12 });
     writeFileSync(join(t.dataDir, 'app.now'), 'version two?');
     const bad = await cli(['verify', 'app.now', '--signature', 'app.sig.json', '--certificate', 'signer.pem'], {
       cwd: t.dataDir,
@@ -141,5 +145,62 @@ describe('fleetjobs CLI: files (S3), roles (IAM) and signing (Signer) against a 
     });
     expect(bad.code).toBe(9);
     expect((await run('signing', 'profiles', 'certificate', 'nope')).code).toBe(3);
+  });
+
+  it('creates jobs from a document in S3, and signs the files of one with --sign-with', async () => {
+    await run('things', 'create', 'obj-thing');
+    const role = await run('roles', 'create', 'jobs-role', '--allow-get', 's3://firmware/');
+    writeFileSync(join(t.dataDir, 'plain.json'), JSON.stringify({ version: '1.0', steps: [] }));
+    await run('files', 'upload', 'plain.json', 's3://firmware/docs/plain.json');
+    const plainJob = await run(
+      'jobs',
+      'create',
+      'from-s3',
+      '--document-source',
+      's3://firmware/docs/plain.json',
+      '--thing',
+      'obj-thing',
+    );
+    expect(plainJob.code).toBe(0);
+    const d = await run('jobs', 'describe', 'from-s3', '--document');
+    expect(d.json.documentSource).toBe('https://s3.us-east-1.amazonaws.com/firmware/docs/plain.json');
+    expect(JSON.parse(d.json.document)).toEqual({ version: '1.0', steps: [] });
+
+    const doc = {
+      version: '1.0',
+      files: [
+        {
+          name: 'app.bin',
+          url: '${aws:iot:s3-presigned-url:https://s3.us-east-1.amazonaws.com/firmware/apps/app.bin}',
+        },
+      ],
+      steps: [],
+    };
+    writeFileSync(join(t.dataDir, 'signed.json'), JSON.stringify(doc));
+    await run('files', 'upload', 'signed.json', 's3://firmware/docs/signed.json');
+    const signed = await run(
+      'jobs', 'create', 'signed-s3', '--document-source', 's3://firmware/docs/signed.json', '--thing', 'obj-thing',
+      '--presign-role', role.json.arn, '--sign-with', 'fw_signer',
+    ); // prettier-ignore
+    expect(signed.code).toBe(0);
+    const stored = JSON.parse((await run('jobs', 'document', 'signed-s3')).json.document);
+    expect(stored.files[0].codesign).toMatchObject({ rawPayloadSize: 12, signatureAlgorithm: 'SHA256withECDSA' });
+    const version = (await run('files', 'versions', 's3://firmware/apps/app.bin')).json.versions[0].VersionId;
+    expect(stored.files[0].url).toBe(
+      `\${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/firmware/apps/app.bin%3FversionId%3D${version}}`,
+    );
+    const nothing = await run(
+      'jobs',
+      'create',
+      'x',
+      '--document-source',
+      's3://firmware/docs/plain.json',
+      '--thing',
+      'obj-thing',
+      '--sign-with',
+      'fw_signer',
+    );
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/--sign-with: the document has no .* placeholder and no presigned-URL file to sign/);
   });
 });

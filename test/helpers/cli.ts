@@ -41,6 +41,8 @@ export interface CliOptions {
   interrupt?: AbortSignal;
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
+  /** Make stdout look like a terminal (80 columns). */
+  tty?: boolean;
 }
 
 const parse = (s: string): unknown => {
@@ -53,7 +55,7 @@ const parse = (s: string): unknown => {
 
 /** Runs the fleetjobs CLI in this process (same code path as bin/fleetjobs.js, minus process.exit). */
 export async function cli(args: string[], options: CliOptions = {}): Promise<CliRun> {
-  const stdout = new Collector(options.onStdout);
+  const stdout = Object.assign(new Collector(options.onStdout), options.tty ? { isTTY: true, columns: 80 } : {});
   const stderr = new Collector(options.onStderr);
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'fj-home-'));
   const io: Io = {
