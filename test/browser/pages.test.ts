@@ -164,24 +164,28 @@ describe('console pages in a browser', () => {
     await page.getByLabel('New thing name').fill('sensor-1');
     await page.getByRole('button', { name: 'Create thing' }).click();
     await page.getByLabel('Name starts with').fill('sens');
+    await page.getByRole('link', { name: 'sensor-1' }).waitFor();
+    await b.screenshot('23-things');
     await page.getByRole('link', { name: 'sensor-1' }).click();
     await page.getByLabel('Add to group').fill('big');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('link', { name: 'big' }).waitFor();
-    await b.screenshot('23-thing');
+    await b.screenshot('24-thing');
     await page.goto('/#/things/unit-077');
     await page.getByRole('link', { name: 'big-job' }).waitFor();
-    await b.screenshot('24-thing-jobs');
+    await b.screenshot('25-thing-jobs');
     await page.getByRole('link', { name: 'Groups' }).click();
     await page.getByLabel('New group name').fill('canary');
     await page.getByLabel('Parent group (optional)').fill('big');
     await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('link', { name: 'canary' }).waitFor();
+    await b.screenshot('26-groups');
     await page.getByRole('link', { name: 'canary' }).click();
     await page.getByText('Inside').waitFor();
     await page.getByLabel('Add thing').fill('sensor-1');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('link', { name: 'sensor-1' }).waitFor();
-    await b.screenshot('25-group');
+    await b.screenshot('27-group');
     expect(b.problems).toEqual([]);
   });
 
@@ -190,6 +194,8 @@ describe('console pages in a browser', () => {
     await page.getByRole('link', { name: 'Files' }).click();
     await page.getByLabel('New bucket').fill('images');
     await page.getByRole('button', { name: 'Create bucket' }).click();
+    await page.getByRole('link', { name: 'images' }).waitFor();
+    await b.screenshot('28-files');
     await page.getByRole('link', { name: 'images' }).click();
     for (const text of ['first version', 'second version, longer']) {
       await page
@@ -201,7 +207,7 @@ describe('console pages in a browser', () => {
     const versions = page.getByRole('list', { name: 'Versions of fw.bin' }).getByRole('listitem');
     await eventually(() => versions.count()).toBe(2);
     expect(await versions.first().textContent()).toContain('latest');
-    await b.screenshot('26-bucket-versions');
+    await b.screenshot('29-bucket-versions');
     expect(b.problems).toEqual([]);
   });
 
@@ -213,6 +219,8 @@ describe('console pages in a browser', () => {
     const trust = page.getByLabel('Trust policy');
     await eventually(() => trust.inputValue()).toContain('arn:aws:iot:us-east-1:000000000000:job/*');
     await page.getByRole('button', { name: 'Create role' }).click();
+    await page.getByRole('link', { name: 'ota-role' }).waitFor();
+    await b.screenshot('30-roles');
     await page.getByRole('link', { name: 'ota-role' }).click();
     const policy = page.getByLabel('Policy document', { exact: true });
     await page.getByLabel('Policy name').fill('read-images');
@@ -224,7 +232,7 @@ describe('console pages in a browser', () => {
     await eventually(() => policy.inputValue()).toContain('arn:aws:s3:::images/*');
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByRole('heading', { name: 'read-images' }).waitFor();
-    await b.screenshot('27-role');
+    await b.screenshot('31-role');
     const role = await api.get<{ inlinePolicies: { policyName: string }[] }>('/roles/ota-role');
     expect(role.body.inlinePolicies.map((p) => p.policyName)).toEqual(['read-images']);
     expect(b.problems).toEqual([]);
@@ -237,15 +245,15 @@ describe('console pages in a browser', () => {
     await page.getByRole('link', { name: 'big-job' }).waitFor();
     // Nothing sticks out sideways: tables scroll inside their own box.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await b.screenshot('28-narrow-jobs');
+    await b.screenshot('32-narrow-jobs');
     await page.getByRole('link', { name: 'big-job' }).click();
     await page.getByTestId('count-QUEUED').waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await b.screenshot('29-narrow-job');
+    await b.screenshot('33-narrow-job');
     await page.goto('/#/jobs/new');
     await page.getByLabel('Job id').waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await b.screenshot('30-narrow-wizard');
+    await b.screenshot('34-narrow-wizard');
     expect(b.problems).toEqual([]);
   });
 

@@ -117,6 +117,17 @@ describe.each(DIALECTS)('console API on %s', (dialect) => {
     expect(me.body.username).toBe('admin');
   });
 
+  it('ends the previous session of a browser that signs in again', async () => {
+    const c = await adminConsole(t);
+    const before = new Map(c.cookies);
+    expect((await c.signIn('admin', t.server.consoleAdmin.generatedPassword!)).status).toBe(200);
+    expect(c.cookies.get('fj_session')).not.toBe(before.get('fj_session'));
+    const old = new ConsoleClient(t.endpoint);
+    for (const [k, v] of before) old.cookies.set(k, v);
+    expect((await old.get('/session')).status).toBe(401);
+    expect((await c.get('/session')).status).toBe(200);
+  });
+
   it('refuses every change without the CSRF token of the session', async () => {
     const c = await adminConsole(t);
     const other = await adminConsole(t);

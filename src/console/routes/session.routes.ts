@@ -18,6 +18,8 @@ export function registerSessionRoutes(api: FastifyInstance, deps: ConsoleDeps): 
     json(async (request, reply) => {
       const body = await jsonBody(request);
       const { sessionId, session } = await deps.auth.signIn(body.username, body.password, request.ip);
+      // A sign-in replaces the session this browser had: no old cookie stays valid.
+      await deps.auth.signOut(sessionCookieOf(request));
       const secure = isHttps(request);
       const maxAgeSeconds = Math.floor(SESSION_LIMITS.absoluteMs / 1000);
       void reply.header('set-cookie', [
