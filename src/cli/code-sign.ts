@@ -21,7 +21,9 @@ export interface SignedDocument {
 async function currentVersion(s: Session, ref: S3ObjectRef): Promise<string> {
   const head = await s.s3().send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
   if (!head.VersionId || head.VersionId === 'null') {
-    throw new UsageError(`--sign-with: s3://${ref.bucket}/${ref.key} has no version id; enable versioning on the bucket`);
+    throw new UsageError(
+      `--sign-with: s3://${ref.bucket}/${ref.key} has no version id; enable versioning on the bucket`,
+    );
   }
   return head.VersionId;
 }
@@ -58,7 +60,8 @@ export async function prepareSigning(s: Session, profileName: string, document: 
     for (const [member, value] of Object.entries(holder)) {
       if (typeof value !== 'string') continue;
       const found = findPresignedUrls(value)[0];
-      if (found && ref.version === undefined) holder[member] = value.replace(found.text, pinnedPresignedUrl(region, pinned));
+      if (found && ref.version === undefined)
+        holder[member] = value.replace(found.text, pinnedPresignedUrl(region, pinned));
     }
     holder.codesign = codeSignPlaceholder(region, pinned);
     signed.push(pinned);

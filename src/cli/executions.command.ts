@@ -174,17 +174,15 @@ export function registerExecutionsCommands(program: Command, jobs: Command, ctx:
     (c) => c.option('--force', 'also when QUEUED or IN_PROGRESS').option('--namespace <id>', 'namespace id'),
     async (s, [jobId, thingName, n], o) => {
       const executionNumber = int('executionNumber')(n!);
-      await s
-        .iot()
-        .send(
-          new DeleteJobExecutionCommand({
-            jobId,
-            thingName,
-            executionNumber,
-            force: o.force,
-            namespaceId: o.namespace,
-          }),
-        );
+      await s.iot().send(
+        new DeleteJobExecutionCommand({
+          jobId,
+          thingName,
+          executionNumber,
+          force: o.force,
+          namespaceId: o.namespace,
+        }),
+      );
       s.out.object({ jobId, thingName, executionNumber, deleted: true });
     },
   );

@@ -180,16 +180,14 @@ export function registerFilesCommands(program: Command, ctx: CliContext): void {
     async (s, [url], o) => {
       const { bucket, key: prefix } = parseS3Url('s3url', url!, false);
       const { items } = await collect(async (token, size) => {
-        const r = await s
-          .s3()
-          .send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: prefix || undefined,
-              ContinuationToken: token,
-              MaxKeys: size,
-            }),
-          );
+        const r = await s.s3().send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix || undefined,
+            ContinuationToken: token,
+            MaxKeys: size,
+          }),
+        );
         return { items: r.Contents, nextToken: r.NextContinuationToken };
       }, o.maxItems);
       s.out.list('objects', items, [

@@ -263,7 +263,11 @@ const prettyJson = (text: string): string => {
 };
 
 /** `--sign-with`: an S3-held document is read here and sent inline, prepared for signing. */
-async function applySigning(s: Session, profile: string, input: CreateJobCommandInput): Promise<{ profileName: string }> {
+async function applySigning(
+  s: Session,
+  profile: string,
+  input: CreateJobCommandInput,
+): Promise<{ profileName: string }> {
   if (input.jobTemplateArn !== undefined && input.document === undefined && input.documentSource === undefined) {
     throw new UsageError('--sign-with needs --document or --document-source');
   }

@@ -93,37 +93,31 @@ export function registerRolesCommands(program: Command, ctx: CliContext): void {
     async (s, [name], o) => {
       const service = o.service ?? 'iot.amazonaws.com';
       const targets = (o.allowGet ?? []).map((u) => parseS3Url('--allow-get', u, false));
-      const r = await s
-        .iam()
-        .send(
-          new CreateRoleCommand({
-            RoleName: name,
-            AssumeRolePolicyDocument: trustPolicy(service),
-            Description: o.description,
-          }),
-        );
+      const r = await s.iam().send(
+        new CreateRoleCommand({
+          RoleName: name,
+          AssumeRolePolicyDocument: trustPolicy(service),
+          Description: o.description,
+        }),
+      );
       const account = accountOf(r.Role!.Arn!);
       // The account is known from the new role's ARN; the conditions name it.
       if (o.conditions !== false && account) {
-        await s
-          .iam()
-          .send(
-            new UpdateAssumeRolePolicyCommand({
-              RoleName: name,
-              PolicyDocument: trustPolicy(service, account, s.conn.region),
-            }),
-          );
+        await s.iam().send(
+          new UpdateAssumeRolePolicyCommand({
+            RoleName: name,
+            PolicyDocument: trustPolicy(service, account, s.conn.region),
+          }),
+        );
       }
       if (targets.length > 0) {
-        await s
-          .iam()
-          .send(
-            new PutRolePolicyCommand({
-              RoleName: name,
-              PolicyName: PRESIGN_POLICY_NAME,
-              PolicyDocument: getObjectPolicy(targets),
-            }),
-          );
+        await s.iam().send(
+          new PutRolePolicyCommand({
+            RoleName: name,
+            PolicyName: PRESIGN_POLICY_NAME,
+            PolicyDocument: getObjectPolicy(targets),
+          }),
+        );
       }
       s.out.object(await describeRole(s, name!));
     },

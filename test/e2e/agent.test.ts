@@ -183,7 +183,8 @@ describe('fleetjobs agent: takes jobs over MQTT/TLS and runs their steps', () =>
     const evil = await execution('fw-evil', 'a3');
     expect(evil.status).toBe('REJECTED');
     expect(evil.statusDetails?.detailsMap).toEqual({
-      reason: 'code signature verification failed for fw.bin: the SHA256withECDSA signature does not match the file and the certificate',
+      reason:
+        'code signature verification failed for fw.bin: the SHA256withECDSA signature does not match the file and the certificate',
       file: 'fw.bin',
     });
     const unsigned = await execution('fw-unsigned', 'a3');

@@ -177,7 +177,7 @@ describe('handlers', () => {
 });
 
 describe('code signatures', () => {
-  it('verifies AWS Signer blocks against the trusted certificates only (the signing feature\'s verifier)', async () => {
+  it("verifies AWS Signer blocks against the trusted certificates only (the signing feature's verifier)", async () => {
     const signer = await codeSigner();
     const stranger = await codeSigner('stranger');
     const dir = mkdtempSync(join(tmpdir(), 'fj-sig-'));
@@ -193,8 +193,13 @@ describe('code signatures', () => {
       ok: false,
       reason: 'the SHA256withECDSA signature does not match the file and the certificate',
     });
-    expect(await defaultVerifier.verifyFile(file, block, [])).toEqual({ ok: false, reason: 'no trusted signer certificate is configured' });
-    expect((await defaultVerifier.verifyFile(file, { ...block, rawPayloadSize: 1 }, [signer.certificatePem])).ok).toBe(false);
+    expect(await defaultVerifier.verifyFile(file, block, [])).toEqual({
+      ok: false,
+      reason: 'no trusted signer certificate is configured',
+    });
+    expect((await defaultVerifier.verifyFile(file, { ...block, rawPayloadSize: 1 }, [signer.certificatePem])).ok).toBe(
+      false,
+    );
   });
 });
 
