@@ -187,8 +187,8 @@ describe('jobs topics over MQTT (spec 5.2-5.5, 5.7)', () => {
 
   it('throttles a flood of requests from one thing with RequestThrottled', async () => {
     const from = inbox.messages.length;
-    for (let i = 0; i < 130; i++) client.publish(`${base}/get`, JSON.stringify({ clientToken: `f${i}` }), { qos: 0 });
-    await inbox.next((m) => m.payload.clientToken === 'f129');
+    for (let i = 0; i < 200; i++) client.publish(`${base}/get`, JSON.stringify({ clientToken: `f${i}` }), { qos: 0 });
+    await inbox.next((m) => m.payload.clientToken === 'f199');
     const replies = inbox.messages.slice(from);
     const throttled = replies.filter((m) => m.payload.code === 'RequestThrottled');
     expect(throttled.length).toBeGreaterThan(0);

@@ -156,8 +156,9 @@ export class MqttBroker {
     if (parsed.kind === 'request' || parsed.kind === 'unknown') {
       // The service consumes requests: never retained, never routed to subscribers (see forward).
       packet.retain = false;
+      const admitted = this.requests.admit(identity.thingName);
       this.enqueue(client, async () => {
-        const reply = await this.requests.handle(packet.topic, parsed, packet.payload as Buffer);
+        const reply = await this.requests.handle(packet.topic, parsed, packet.payload as Buffer, admitted);
         await this.sendTo(client, reply.topic, reply.payload, packet.qos === 0 ? 0 : 1);
       });
     }

@@ -43,7 +43,20 @@ export class JobsRequestHandler {
     },
   ) {}
 
-  async handle(topic: string, parsedTopic: Exclude<JobsTopic, { kind: 'other' | 'service-only' }>, payload: Buffer) {
+  /**
+   * Counts a request against its thing's rate when it arrives (not when its turn comes in the
+   * connection's queue), so a flood is throttled however slowly the queue drains.
+   */
+  admit(thingName: string): boolean {
+    return this.deps.limiter.take(thingName);
+  }
+
+  async handle(
+    topic: string,
+    parsedTopic: Exclude<JobsTopic, { kind: 'other' | 'service-only' }>,
+    payload: Buffer,
+    admitted: boolean,
+  ) {
     const parsed = parsePayload(payload);
     const clientToken = parsed.ok ? parsed.body.clientToken : undefined;
     try {
@@ -51,7 +64,7 @@ export class JobsRequestHandler {
       if (clientToken !== undefined && typeof clientToken !== 'string') {
         throw new ServiceError('InvalidRequest', 'clientToken must be a string.');
       }
-      if (!this.deps.limiter.take(parsedTopic.thingName)) {
+      if (!admitted) {
         throw new ServiceError('Throttling', 'Rate exceeded for the jobs topics of this thing.');
       }
       if (parsedTopic.kind === 'unknown') {

@@ -123,7 +123,7 @@ describe('JobsRequestHandler', () => {
   const handle = (topic: string, payload: string) => {
     const parsed = parseJobsTopic(topic);
     if (parsed.kind === 'other' || parsed.kind === 'service-only') throw new Error('not a request');
-    return handler.handle(topic, parsed, Buffer.from(payload));
+    return handler.handle(topic, parsed, Buffer.from(payload), handler.admit(parsed.thingName));
   };
 
   it('passes only the operation members to the service and maps errors to MQTT codes with executionState', async () => {
@@ -165,7 +165,7 @@ describe('JobsRequestHandler', () => {
     expect(reply.payload).not.toHaveProperty('clientToken');
     const parsed = parseJobsTopic('$aws/things/u/jobs/get');
     if (parsed.kind !== 'request') throw new Error('unexpected');
-    const bad = await handler.handle('$aws/things/u/jobs/get', parsed, Buffer.from([0x7b, 0xff, 0x7d]));
+    const bad = await handler.handle('$aws/things/u/jobs/get', parsed, Buffer.from([0x7b, 0xff, 0x7d]), true);
     expect(bad.payload).toMatchObject({ code: 'InvalidJson' });
   });
 });
