@@ -178,3 +178,66 @@ describe('fleetjobs simulate: 1,000 devices', () => {
     },
   );
 });
+
+describe('fleetjobs simulate: rehearsing a staged rollout', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.stop());
+
+  it('a failing first wave holds the rest of the fleet back; a healthy one reaches everyone', async () => {
+    const env = cliEnv(t);
+    const home = join(t.dataDir, 'home');
+    const sim = (...extra: string[]) =>
+      cli(
+        [
+          'simulate',
+          '--data-dir',
+          t.dataDir,
+          '--devices',
+          '20',
+          '--group',
+          'canary',
+          '--latency',
+          '20',
+          '--idle-exit',
+          '4',
+          '-o',
+          'json',
+          ...extra,
+        ],
+        {
+          home,
+          env: {},
+        },
+      );
+    expect((await sim('--duration', '0')).code).toBe(0);
+    const waves = [
+      '--group',
+      'canary',
+      '--document',
+      '{"version":"1.0","steps":[]}',
+      '--waves',
+      '4,25%',
+      '--wave-success-threshold',
+      '100',
+    ];
+
+    await cli(['jobs', 'create', 'bad-release', ...waves, '--on-gate-failure', 'PAUSE'], { env });
+    const bad = await sim('--failure-rate', '1');
+    expect(bad.json.jobs).toMatchObject([{ jobId: 'bad-release', started: 4, failed: 4, succeeded: 0 }]);
+    const held = await cli(['jobs', 'describe', 'bad-release', '-o', 'json'], { env });
+    expect(held.json).toMatchObject({
+      status: 'IN_PROGRESS',
+      jobProcessDetails: { numberOfFailedThings: 4, numberOfSucceededThings: 0 },
+    });
+    await cli(['jobs', 'cancel', 'bad-release'], { env });
+
+    await cli(['jobs', 'create', 'good-release', ...waves], { env });
+    const good = await sim();
+    expect(good.json.jobs).toMatchObject([{ jobId: 'good-release', started: 20, succeeded: 20 }]);
+    const done = await cli(['jobs', 'describe', 'good-release', '-o', 'json'], { env });
+    expect(done.json).toMatchObject({ status: 'COMPLETED', jobProcessDetails: { numberOfSucceededThings: 20 } });
+  });
+});
