@@ -1,3 +1,4 @@
+import { parseWindow } from '../scheduler/maintenance-windows.js';
 import { PATTERNS, type Validator } from '../validation.js';
 
 /**
@@ -185,6 +186,15 @@ export function parseScheduleTime(text: string): number | undefined {
 
 const CRON = /^cron\(\S+( \S+){5}\)$/;
 
+function readableWindow(startTime: string): boolean {
+  try {
+    parseWindow({ startTime, durationInMinutes: 1 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function checkMaintenanceWindows(v: Validator, f: string, value: unknown): void {
   if (!v.list(f, value)) return;
   value.forEach((w, i) => {
@@ -193,6 +203,9 @@ export function checkMaintenanceWindows(v: Validator, f: string, value: unknown)
     if (v.required(`${m}.startTime`, w.startTime) && v.string(`${m}.startTime`, w.startTime, { min: 1, max: 256 })) {
       if (!CRON.test(w.startTime as string)) {
         v.fail(`${m}.startTime`, w.startTime, 'Member must be a cron expression like cron(0 22 ? * SAT *)');
+      } else if (!readableWindow(w.startTime as string)) {
+        // The scheduler must be able to compute the window (src/scheduler/maintenance-windows.ts).
+        v.fail(`${m}.startTime`, w.startTime, 'Member must be a cron expression the scheduler supports');
       }
     }
     if (v.required(`${m}.durationInMinutes`, w.durationInMinutes)) {

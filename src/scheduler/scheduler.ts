@@ -35,6 +35,8 @@ export class Scheduler {
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Jobs whose unreadable maintenance windows were already logged (CreateJob refuses new ones). */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -81,7 +83,8 @@ export class Scheduler {
       const job = await jobs.findJob(this.ctx.db, jobId);
       if (!job) return;
       const plan = planOf(job);
-      if (plan.badWindows.length > 0) {
+      if (plan.badWindows.length > 0 && !this.warned.has(jobId)) {
+        this.warned.add(jobId);
         this.ctx.logger.warn({ jobId, windows: plan.badWindows }, 'maintenance windows that cannot be read never open');
       }
       if (job.status === 'SCHEDULED') {

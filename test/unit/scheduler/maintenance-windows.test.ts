@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { checkMaintenanceWindows } from '../../../src/jobs/job-configs.js';
 import {
   isOpen,
   nextStarts,
@@ -6,6 +7,7 @@ import {
   parseWindow,
   scheduleTime,
 } from '../../../src/scheduler/maintenance-windows.js';
+import { validate } from '../../../src/validation.js';
 
 const at = (iso: string) => Date.parse(iso);
 // 2030-01-05 is a Saturday.
@@ -65,5 +67,17 @@ describe('maintenance windows (spec 3.9)', () => {
     expect(() => parseWindow({ startTime: 'cron(0 22 15W * ? *)', durationInMinutes: 60 })).toThrow();
     expect(() => parseWindow({ startTime: 'cron(0 22 * * ?)', durationInMinutes: 60 })).toThrow();
     expect(() => parseWindow({ startTime: 'rate(5 minutes)', durationInMinutes: 60 })).toThrow();
+  });
+});
+
+describe('CreateJob validation of maintenance windows', () => {
+  const check = (startTime: string) => () =>
+    validate((v) => checkMaintenanceWindows(v, 'maintenanceWindows', [{ startTime, durationInMinutes: 30 }]));
+
+  it('accepts what the scheduler can compute and refuses the rest with an AWS-style message', () => {
+    expect(check('cron(0 22 ? * SAT *)')).not.toThrow();
+    expect(check('cron(0/15 1-3 ? * MON-FRI 2030-2031)')).not.toThrow();
+    expect(check('cron(0 22 15W * ? *)')).toThrow(/maintenanceWindows.1.member.startTime.*the scheduler supports/);
+    expect(check('cron(0 22 ? * SAT)')).toThrow(/like cron\(0 22 \? \* SAT \*\)/);
   });
 });
