@@ -43,7 +43,27 @@ export interface Snapshot {
   rate: number;
   /** Seconds until every pending execution is finished at that rate; undefined if unknown. */
   etaSeconds?: number;
+  /** Our staged-rollout extension's state (DescribeJob `stagedRolloutStatus`), when the job has waves. */
+  stage?: StageStatus;
 }
+
+export interface StageStatus {
+  status: string;
+  currentWave: number;
+  waveCount: number;
+  releasedThings: number;
+  totalThings: number;
+  pauseReason?: string;
+}
+
+export function stageOf(v: unknown): StageStatus | undefined {
+  const s = v as Partial<StageStatus> | undefined;
+  return s && typeof s.status === 'string' && typeof s.currentWave === 'number' ? (s as StageStatus) : undefined;
+}
+
+const stageText = (s: StageStatus): string =>
+  `wave ${s.currentWave}/${s.waveCount} ${s.status} (${s.releasedThings}/${s.totalThings} released)` +
+  (s.pauseReason ? `: ${s.pauseReason}` : '');
 
 /** Rate over a sliding window of samples, so a pause in the rollout shows up quickly. */
 export class ProgressTracker {
@@ -54,7 +74,7 @@ export class ProgressTracker {
     private readonly windowMs = 30_000,
   ) {}
 
-  sample(jobId: string, status: string, counts: Counts, atMs: number): Snapshot {
+  sample(jobId: string, status: string, counts: Counts, atMs: number, stage?: StageStatus): Snapshot {
     this.samples.push({ atMs, finished: finished(counts) });
     while (this.samples.length > 2 && this.samples[0]!.atMs < atMs - this.windowMs) this.samples.shift();
     const first = this.samples[0]!;
@@ -70,6 +90,7 @@ export class ProgressTracker {
       elapsedMs: atMs - this.startedMs,
       rate,
       ...(etaSeconds !== undefined && { etaSeconds }),
+      ...(stage && { stage }),
     };
   }
 }
@@ -98,6 +119,7 @@ export function renderBars(snap: Snapshot, columns = 80): string[] {
   const lines = [
     `job ${snap.jobId}  ${snap.status}  ${finished(snap.counts)}/${all} finished  elapsed ${formatDuration(snap.elapsedMs / 1000)}`,
   ];
+  if (snap.stage) lines.push(`  ${stageText(snap.stage)}`);
   for (const [state] of WATCH_STATES) {
     const n = snap.counts[state];
     if (n === 0 && !['QUEUED', 'IN_PROGRESS', 'SUCCEEDED'].includes(state)) continue;
@@ -116,8 +138,12 @@ export function renderLine(snap: Snapshot, isoTime: string): string {
     .map(([s]) => `${s.toLowerCase()}=${snap.counts[s]}`)
     .join(' ');
   const all = total(snap.counts);
-  return `${isoTime} ${snap.jobId} ${snap.status} ${counts} finished=${finished(snap.counts)}/${all} rate=${rateText(snap)} eta=${etaText(snap)}`;
+  const stage = snap.stage ? ` wave=${snap.stage.currentWave}/${snap.stage.waveCount}:${snap.stage.status}` : '';
+  return `${isoTime} ${snap.jobId} ${snap.status} ${counts} finished=${finished(snap.counts)}/${all}${stage} rate=${rateText(snap)} eta=${etaText(snap)}`;
 }
+
+export const sameStage = (a: StageStatus | undefined, b: StageStatus | undefined): boolean =>
+  a?.status === b?.status && a?.currentWave === b?.currentWave && a?.releasedThings === b?.releasedThings;
 
 export const sameCounts = (a: Counts | undefined, b: Counts): boolean =>
   a !== undefined && WATCH_STATES.every(([s]) => a[s] === b[s]);

@@ -12,6 +12,8 @@ import {
   renderBars,
   renderLine,
   sameCounts,
+  sameStage,
+  stageOf,
   total,
   UNSUCCESSFUL,
   type Counts,
@@ -48,6 +50,7 @@ class Screen {
   private drawn = 0;
   private last?: Counts;
   private lastStatus?: string;
+  private lastStage?: Snapshot['stage'];
 
   constructor(private readonly s: Session) {}
 
@@ -56,9 +59,11 @@ class Screen {
   }
 
   show(snap: Snapshot, force = false): void {
-    const changed = !sameCounts(this.last, snap.counts) || this.lastStatus !== snap.status;
+    const changed =
+      !sameCounts(this.last, snap.counts) || this.lastStatus !== snap.status || !sameStage(this.lastStage, snap.stage);
     this.last = snap.counts;
     this.lastStatus = snap.status;
+    this.lastStage = snap.stage;
     if (this.tty) {
       const lines = renderBars(snap, this.s.io.stdout.columns ?? 80);
       // Move up over the previous drawing and clear it, then draw again.
@@ -82,6 +87,7 @@ const snapshotJson = (snap: Snapshot) => ({
   total: total(snap.counts),
   ratePerSecond: Number(snap.rate.toFixed(3)),
   etaSeconds: snap.etaSeconds ?? null,
+  ...(snap.stage && { stagedRolloutStatus: snap.stage }),
 });
 
 async function watch(s: Session, jobId: string, o: WatchOptions): Promise<void> {
@@ -101,6 +107,7 @@ async function watch(s: Session, jobId: string, o: WatchOptions): Promise<void> 
       status,
       countsOf(job.jobProcessDetails as Record<string, unknown>),
       clock.now().getTime(),
+      stageOf(job.stagedRolloutStatus),
     );
     screen.show(snap);
     if (FINAL_STATUSES.includes(status) || signal.aborted || clock.now().getTime() >= deadline) break;

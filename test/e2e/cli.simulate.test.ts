@@ -232,6 +232,19 @@ describe('fleetjobs simulate: rehearsing a staged rollout', () => {
       status: 'IN_PROGRESS',
       jobProcessDetails: { numberOfFailedThings: 4, numberOfSucceededThings: 0 },
     });
+    // jobs watch shows where the staged rollout stands.
+    const watched = await cli(['jobs', 'watch', 'bad-release', '--timeout', '0.5', '-o', 'json'], { env });
+    expect(watched.code).toBe(8);
+    expect(JSON.parse(watched.stdout.trim().split('\n').at(-1)!).stagedRolloutStatus).toMatchObject({
+      status: 'PAUSED',
+      currentWave: 1,
+      waveCount: 3,
+      releasedThings: 4,
+      totalThings: 20,
+      pauseReason: expect.stringMatching(/^Wave 1 did not reach successThresholdPercentage 100/),
+    });
+    const plainWatch = await cli(['jobs', 'watch', 'bad-release', '--timeout', '0.5'], { env });
+    expect(plainWatch.stdout).toMatch(/ failed=4 finished=4\/20 wave=1\/3:PAUSED rate=/);
     await cli(['jobs', 'cancel', 'bad-release'], { env });
 
     await cli(['jobs', 'create', 'good-release', ...waves], { env });

@@ -208,5 +208,9 @@ describe('watch progress', () => {
       'T fw IN_PROGRESS queued=1 in_progress=1 succeeded=2 finished=2/4 rate=1.0/s eta=0:02',
     );
     expect(formatDuration(3725)).toBe('1:02:05');
+    const stage = { status: 'WAITING_FOR_GATE', currentWave: 2, waveCount: 3, releasedThings: 3, totalThings: 4 };
+    const staged = t.sample('fw', 'IN_PROGRESS', counts({ QUEUED: 1, SUCCEEDED: 3 }), 3000, stage);
+    expect(renderBars(staged, 52)[1]).toBe('  wave 2/3 WAITING_FOR_GATE (3/4 released)');
+    expect(renderLine(staged, 'T')).toMatch(/ finished=3\/4 wave=2\/3:WAITING_FOR_GATE rate=/);
   });
 });
