@@ -28,6 +28,8 @@ export interface NotifierOptions {
 
 const CONCURRENCY = 16;
 
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Publishes from the outbox (DESIGN.md rule 5), at least once: a row is deleted only after what
  * it caused was handed to the broker, in the same commit that records the announced state. For
@@ -70,7 +72,12 @@ export class Notifier {
   drain(): Promise<void> {
     this.running = this.running.then(async () => {
       try {
-        while (!this.stopped && (await this.runOnce()) > 0);
+        while (!this.stopped && (await this.runOnce()) > 0) {
+          // better-sqlite3 answers synchronously, so a drain is one unbroken chain of resolved
+          // promises: without a macrotask turn here, sockets (HTTP replies, MQTT) starve until
+          // the whole outbox is empty.
+          await yieldToEventLoop();
+        }
       } catch (err) {
         this.o.logger.error({ err }, 'notifier run failed; retrying at the next wake-up');
       }
