@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-iot';
 import type { MqttClient } from 'mqtt';
 import { FakeClock } from '../../src/clock.js';
+import { awsCli } from '../helpers/aws-cli.js';
 import { connectDevice, Inbox, provisionDevice, request, type Message } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -47,6 +48,31 @@ describe.each(DIALECTS)('a rate-limited rollout to devices over MQTT on %s', (di
   const tick = () => t.server.services.scheduler.tick(clock.now().getTime());
   const isNotifyNextFor = (jobId: string) => (m: Message) =>
     m.topic.endsWith('/notify-next') && (m.payload.execution as { jobId?: string } | undefined)?.jobId === jobId;
+
+  it('takes event configurations from the aws CLI, refusing unknown event types', async () => {
+    const set = await awsCli(t.endpoint, t.awsEnv(), [
+      'iot',
+      'update-event-configurations',
+      '--event-configurations',
+      '{"JOB":{"Enabled":true},"THING":{"Enabled":false}}',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const got = await awsCli(t.endpoint, t.awsEnv(), ['iot', 'describe-event-configurations']);
+    expect(got.json).toMatchObject({
+      eventConfigurations: { JOB: { Enabled: true }, JOB_EXECUTION: { Enabled: false }, THING: { Enabled: false } },
+      // The CLI parses the epoch-second timestamps and prints them as ISO 8601.
+      creationDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d/),
+      lastModifiedDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d/),
+    });
+    const bad = await awsCli(t.endpoint, t.awsEnv(), [
+      'iot',
+      'update-event-configurations',
+      '--event-configurations',
+      '{"JOBS":{"Enabled":true}}',
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('InvalidRequestException');
+  });
 
   it('notifies one device per minute, in order, and reports each success and the completion as events', async () => {
     await iot.send(
