@@ -4,6 +4,7 @@ import { deleteExecutionsWithEvents, emitJobEvent } from '../scheduler/job-event
 import { deleteState as deleteRolloutState } from '../scheduler/rollout.repository.js';
 import type { Executor } from '../store/database.js';
 import * as jobs from './jobs.repository.js';
+import { yieldToEventLoop } from '../store/yield.js';
 
 const BATCH = 5000;
 
@@ -82,6 +83,7 @@ export class JobDeletions {
     while (!this.stopped) {
       const n = await this.ctx.db.transaction().execute(purgeBatch);
       if (n < BATCH) break;
+      await yieldToEventLoop();
     }
     if (this.stopped) return;
     await this.ctx.db.transaction().execute(async (trx) => {

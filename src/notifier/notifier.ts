@@ -5,6 +5,7 @@ import type { DeviceJobsApi } from '../protocols/mqtt/device-jobs-api.js';
 import { headKey, notifyNextPayload, notifyPayload, pendingKey } from '../protocols/mqtt/jobs-payloads.js';
 import { notifyNamespaceTopic, notifyNextTopic, notifyTopic } from '../protocols/mqtt/subscribe-replay.js';
 import * as repo from './notifier.repository.js';
+import { yieldToEventLoop } from '../store/yield.js';
 import type { OutboxSignal } from './outbox-signal.js';
 
 export type Publish = (topic: string, payload: unknown) => Promise<void>;
@@ -27,8 +28,6 @@ export interface NotifierOptions {
 }
 
 const CONCURRENCY = 16;
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Publishes from the outbox (DESIGN.md rule 5), at least once: a row is deleted only after what
@@ -73,9 +72,7 @@ export class Notifier {
     this.running = this.running.then(async () => {
       try {
         while (!this.stopped && (await this.runOnce()) > 0) {
-          // better-sqlite3 answers synchronously, so a drain is one unbroken chain of resolved
-          // promises: without a macrotask turn here, sockets (HTTP replies, MQTT) starve until
-          // the whole outbox is empty.
+          // Without a turn of the event loop here, HTTP replies wait for the whole outbox.
           await yieldToEventLoop();
         }
       } catch (err) {
