@@ -45,7 +45,12 @@ export const OPTIONS = [
     def: '',
     help: 's3://bucket-prefix?endpoint=... for an S3 backend; default: the data dir',
   },
-  { key: 'cluster', flag: 'cluster', def: '', help: 'redis://... to join the brokers of several replicas' },
+  {
+    key: 'cluster',
+    flag: 'cluster',
+    def: '',
+    help: "redis://host:port[/db][?prefix=name] joins the replicas' MQTT brokers (scaled out)",
+  },
   {
     key: 'deviceTopics',
     flag: 'device-topics',
@@ -184,8 +189,36 @@ export function resolveConfig({ flags, env, cwd = process.cwd() }: ConfigSources
   if (config.consolePassword !== undefined && config.consolePassword.length < 8) {
     problems.push('FLEETJOBS_CONSOLE_PASSWORD must have at least 8 characters');
   }
+  if (config.cluster !== undefined) checkCluster(config, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * Scaled out (README "Scaled-out deployment"): replicas have data dirs of their own, so whatever
+ * they must agree on comes from the shared engines or from the environment given to every one.
+ */
+function checkCluster(config: Config, env: NodeJS.ProcessEnv, problems: string[]): void {
+  let prefix: string | null = null;
+  try {
+    prefix = new URL(config.cluster!).searchParams.get('prefix');
+  } catch {
+    problems.push(`--cluster '${config.cluster}' is not a valid redis:// URL`);
+  }
+  if (prefix !== null && !/^[A-Za-z0-9_.-]+$/.test(prefix))
+    problems.push(`--cluster prefix '${prefix}' may use A-Z a-z 0-9 _ . - only`);
+  if (!/^postgres(ql)?:\/\//.test(config.database))
+    problems.push('--cluster needs --database postgres://... (the replicas share one database)');
+  if (config.objects === undefined)
+    problems.push('--cluster needs --objects s3://... (the replicas share one object store)');
+  if (config.adminAccessKeyId === undefined)
+    problems.push(
+      '--cluster needs FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY (the same on every replica)',
+    );
+  if (!env.FLEETJOBS_SIGNING_KEY)
+    problems.push(
+      '--cluster needs FLEETJOBS_SIGNING_KEY (the same on every replica; it seals the CA and signing keys)',
+    );
 }
 
 function checkWritableDir(dir: string, problems: string[]): void {

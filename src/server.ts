@@ -146,6 +146,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       signal: outboxSignal,
       clock,
       logger,
+      keyring: signingKeyring,
     });
     stoppers.push(() => devicePlane.stop());
     Object.assign(deviceEndpoints, devicePlane.deviceEndpoints);

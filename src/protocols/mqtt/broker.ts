@@ -14,6 +14,7 @@ import { parseJobsTopic } from './jobs-topics.js';
 import { ThingRateLimiter, type RateLimit } from './rate-limit.js';
 import { SubscribeReplay } from './subscribe-replay.js';
 import type { TopicPolicy } from './topic-policy.js';
+import type { AedesCluster } from './cluster.js';
 
 export interface TlsMaterial {
   key: string;
@@ -34,6 +35,8 @@ export interface BrokerOptions {
   rateLimit?: RateLimit;
   /** How often connected devices are re-checked against the database (changes from other replicas). */
   sweepMs?: number;
+  /** Scaled out: the Redis-joined emitter and persistence (cluster.ts); in memory when absent. */
+  cluster?: AedesCluster;
 }
 
 const NOT_AUTHORIZED = 5;
@@ -66,6 +69,7 @@ export class MqttBroker {
 
   async start(): Promise<AddressInfo> {
     this.aedes = new Aedes({
+      ...this.o.cluster,
       authenticate: (client, _u, _p, done) => {
         this.authenticate(client).then(
           (ok) => done(null, ok),

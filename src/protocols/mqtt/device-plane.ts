@@ -1,15 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Config, ListenAddress } from '../../config.js';
-import { LocalCa } from '../../certificates/local-ca.js';
+import { openDeploymentCa } from '../../certificates/shared-ca.js';
 import { Notifier } from '../../notifier/notifier.js';
 import type { OutboxSignal } from '../../notifier/outbox-signal.js';
 import type { DeviceEndpoints } from '../../registry/endpoint.service.js';
 import type { Services } from '../../services.js';
+import type { SigningKeyring } from '../../signing/keyring.js';
 import type { RestJsonAdapter } from '../aws/adapter.js';
 import type { AwsDispatcher } from '../aws/dispatcher.js';
 import { DeviceHttpsListener } from '../device-https/device-https.js';
 import { MqttBroker, type TlsMaterial } from './broker.js';
+import { openBrokerCluster } from './cluster.js';
 import type { DeviceJobsApi } from './device-jobs-api.js';
 import type { RateLimit } from './rate-limit.js';
 import { TopicPolicy } from './topic-policy.js';
@@ -24,6 +26,8 @@ export interface DevicePlaneOptions {
   clock: Clock;
   logger: Logger;
   rateLimit?: RateLimit;
+  /** Seals the CA key in the database when replicas share it (src/certificates/shared-ca.ts). */
+  keyring: SigningKeyring;
 }
 
 export interface DevicePlane {
@@ -44,7 +48,7 @@ const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : ho
  */
 export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePlane> {
   const { config, services } = o;
-  const ca = await LocalCa.open(config.dataDir);
+  const ca = await openDeploymentCa(config.dataDir, services.ctx, o.keyring);
   services.localCa.set(ca);
   const server = await ca.serverCredentials(
     [config.publicHost, config.mqtt.host, config.deviceHttps.host].filter((h): h is string => h !== undefined),
@@ -58,6 +62,9 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
     for (const s of stops.reverse()) await s().catch((err: unknown) => o.logger.warn({ err }, 'device plane stop'));
   };
   try {
+    // Scaled out: the brokers of all replicas joined through Redis (--cluster).
+    const cluster = config.cluster ? await openBrokerCluster(config.cluster, o.logger) : undefined;
+    if (cluster) stops.push(() => cluster.close());
     const broker = new MqttBroker({
       listen: config.mqtt,
       tls,
@@ -68,6 +75,7 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
       clock: o.clock,
       logger: o.logger,
       ...(o.rateLimit && { rateLimit: o.rateLimit }),
+      ...(cluster && { cluster: cluster.aedes }),
     });
     const mqtt = await broker.start();
     stops.push(() => broker.stop());

@@ -4,6 +4,7 @@ import * as m0002 from './0002_outbox.js';
 import * as m0010 from './0010_jobs.js';
 import * as m0020 from './0020_certificates.js';
 import * as m0021 from './0021_notifier.js';
+import * as m0022 from './0022_shared_ca.js';
 import * as m0030 from './0030_objects.js';
 import * as m0031 from './0031_iam.js';
 import * as m0040 from './0040_signing.js';
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0010_jobs': m0010,
   '0020_certificates': m0020,
   '0021_notifier': m0021,
+  '0022_shared_ca': m0022,
   '0030_objects': m0030,
   '0031_iam': m0031,
   '0040_signing': m0040,

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { Redis } from 'ioredis';
+import { resolveConfig, type RawConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { createPostgresDatabase, type TestDatabase } from './postgres.js';
+import { s3Client } from './s3.js';
+import { startTestServer, TEST_REGION, type TestServer } from './server.js';
+
+export const REDIS_URL = process.env.FLEETJOBS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** What every replica of one deployment is given alike (README "Scaled-out deployment"). */
+export interface SharedSettings {
+  database: string;
+  cluster: string;
+  objects: string;
+  env: Record<string, string>;
+}
+
+/**
+ * The engines of a scaled-out deployment for one test: a fresh PostgreSQL database, a Redis key
+ * and channel prefix of its own (tests share one Redis), and an S3-compatible store (a single
+ * embedded fleetjobs, as in test/e2e/s3.s3-backend.test.ts) with one bucket.
+ */
+export interface ClusterEngines {
+  shared: SharedSettings;
+  prefix: string;
+  pg: TestDatabase;
+  store: TestServer;
+  /** Keys this test left in Redis. */
+  redisKeys(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function clusterEngines(): Promise<ClusterEngines> {
+  const prefix = `fjtest-${randomBytes(5).toString('hex')}`;
+  const store = await startTestServer();
+  const s3 = s3Client(store);
+  await s3.send(new CreateBucketCommand({ Bucket: 'fleet' }));
+  s3.destroy();
+  const pg = await createPostgresDatabase();
+  const env = {
+    FLEETJOBS_ACCESS_KEY_ID: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    FLEETJOBS_SECRET_ACCESS_KEY: randomBytes(24).toString('base64'),
+    FLEETJOBS_SIGNING_KEY: randomBytes(32).toString('base64'),
+    // The object store's credentials (the S3 backend reads them from the environment).
+    AWS_ACCESS_KEY_ID: store.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
+  };
+  const redis = new Redis(REDIS_URL);
+  const redisKeys = async (): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>)
+      keys.push(...batch);
+    return keys;
+  };
+  return {
+    shared: {
+      database: pg.url,
+      cluster: `${REDIS_URL}/?prefix=${prefix}`,
+      objects: `s3://fleet/objects?endpoint=${encodeURIComponent(store.endpoint)}`,
+      env,
+    },
+    prefix,
+    pg,
+    store,
+    redisKeys,
+    close: async () => {
+      const keys = await redisKeys();
+      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+      redis.disconnect();
+      await pg.drop();
+      await store.stop();
+    },
+  };
+}
+
+export interface Replica {
+  server: RunningServer;
+  dataDir: string;
+  endpoint: string;
+  iot(): IoTClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * One replica in this process (its own data dir and ports, the shared engines). The server reads
+ * the signing key and the S3 credentials from process.env, so they are set here (vitest runs each
+ * test file in a process of its own).
+ */
+export async function startReplica(shared: SharedSettings, flags: RawConfig = {}): Promise<Replica> {
+  Object.assign(process.env, shared.env);
+  const dataDir = mkdtempSync(join(tmpdir(), 'fleetjobs-replica-'));
+  const config = resolveConfig({
+    flags: {
+      dataDir,
+      http: '127.0.0.1:0',
+      mqtt: '127.0.0.1:0',
+      deviceHttps: '127.0.0.1:0',
+      logLevel: 'silent',
+      database: shared.database,
+      cluster: shared.cluster,
+      objects: shared.objects,
+      ...flags,
+    },
+    env: shared.env,
+  });
+  const server = await startServer(config, { logger: silentLogger() });
+  const clients: IoTClient[] = [];
+  const credentials = { accessKeyId: server.admin.accessKeyId, secretAccessKey: server.admin.secretAccessKey };
+  return {
+    server,
+    dataDir,
+    endpoint: server.endpoints.http,
+    iot: () => {
+      const c = new IoTClient({ endpoint: server.endpoints.http, region: TEST_REGION, credentials, maxAttempts: 1 });
+      clients.push(c);
+      return c;
+    },
+    stop: async () => {
+      for (const c of clients) c.destroy();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
