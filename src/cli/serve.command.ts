@@ -39,6 +39,7 @@ export function registerServeCommand(program: Command): void {
           `  AWS_ACCESS_KEY_ID=${server.admin.accessKeyId}`,
           `  AWS_SECRET_ACCESS_KEY=${server.admin.secretAccessKey}`,
           `  AWS_REGION=${config.region}`,
+          `  AWS_DEFAULT_REGION=${config.region}`,
           '',
           '',
         ].join('\n'),
