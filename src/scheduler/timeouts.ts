@@ -3,6 +3,7 @@ import { applyTransition } from '../jobs/execution-transitions.js';
 import * as executions from '../jobs/executions.repository.js';
 import * as jobs from '../jobs/jobs.repository.js';
 import * as repo from './rollout.repository.js';
+import { yieldToEventLoop } from '../store/yield.js';
 
 const BATCH = 200;
 
@@ -30,5 +31,6 @@ export async function timeOutDue(ctx: ServiceContext, now: number): Promise<numb
     total += done;
     // Rows another replica took meanwhile drop out of the scan; stop when a page made no progress.
     if (due.length < BATCH || done === 0) return total;
+    await yieldToEventLoop();
   }
 }
