@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { ServiceContext } from '../context.js';
 import * as groupsRepo from '../registry/groups.repository.js';
 import { MAX_GROUPS_PER_THING } from '../registry/registry.schemas.js';
@@ -46,6 +47,7 @@ export class JobsRegistryHooks implements RegistryHooks {
   }
 
   async afterMembershipChanged(trx: Executor, change: MembershipChange): Promise<void> {
+    await this.serializeMemberships(trx, change.thingName);
     const current = await groupsRepo.groupsOfThing(trx, change.thingName, undefined, MAX_GROUPS_PER_THING * 2);
     const without = current.filter((g) => g !== change.groupName);
     const withG = [...without, change.groupName];
@@ -71,6 +73,18 @@ export class JobsRegistryHooks implements RegistryHooks {
       if (members.length <= MEMBER_PAGE) return;
       after = members[MEMBER_PAGE - 1];
     }
+  }
+
+  /**
+   * One thing's membership changes are reconciled one after another (issue 10): two transactions
+   * that each take the thing out of one of its two target groups would otherwise each still see
+   * the other group (uncommitted) and neither would remove the execution. Held to the commit; on
+   * PostgreSQL the next one then reads the groups as the first left them (READ COMMITTED). SQLite
+   * runs one transaction at a time anyway.
+   */
+  private async serializeMemberships(trx: Executor, thingName: string): Promise<void> {
+    if (this.ctx.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(hashtext(${`fleetjobs/membership/${thingName}`}))`.execute(trx);
   }
 
   /** Groups whose targeting reaches a thing that is a member of `memberships`. */
