@@ -104,6 +104,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const services = createServices(ctx, () => deviceEndpoints, { objectBackend, signingKeyring });
     stoppers.push(() => services.jobDeletions.stop());
     await services.jobDeletions.resume();
+    services.jobDeletions.resumeEvery(60_000);
 
     const credentials = new ChainedCredentialStore([]);
     const adminStore = new StaticCredentialStore();

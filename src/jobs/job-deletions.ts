@@ -18,6 +18,7 @@ export class JobDeletions {
   private running: Promise<void> | undefined;
   private paused = false;
   private stopped = false;
+  private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -32,6 +33,21 @@ export class JobDeletions {
   /** Picks up jobs a previous process left half-deleted. */
   async resume(): Promise<void> {
     for (const id of await jobs.jobIdsInStatus(this.ctx.db, 'DELETION_IN_PROGRESS')) this.schedule(id);
+  }
+
+  /**
+   * Scaled out, a replica may die in the middle of a purge: every replica looks for unfinished
+   * deletions now and then (joining a purge another replica is running costs a little time, no
+   * duplicate: batches take the job lock).
+   */
+  resumeEvery(intervalMs: number): void {
+    if (this.resumeTimer) return;
+    this.resumeTimer = setInterval(() => {
+      this.resume().catch((err: unknown) =>
+        this.ctx.logger.warn({ err }, 'looking for unfinished job deletions failed'),
+      );
+    }, intervalMs);
+    this.resumeTimer.unref();
   }
 
   /** Holds purging (tests use it to observe DELETION_IN_PROGRESS and its limit). */
@@ -51,6 +67,7 @@ export class JobDeletions {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.resumeTimer) clearInterval(this.resumeTimer);
     await this.idle();
   }
 
@@ -80,8 +97,12 @@ export class JobDeletions {
     const now = () => this.ctx.clock.now().getTime();
     // spec 5.9: each execution's `deleted` event goes out with its batch.
     const purgeBatch = (trx: Executor) => deleteExecutionsWithEvents(trx, jobId, BATCH, now());
+    // Several replicas may purge one job (each resumes what it finds): under the job lock a batch
+    // reads only executions no other replica has deleted, so no `deleted` event goes out twice.
+    const purgeLocked = async (trx: Executor) =>
+      (await jobs.lockJob(trx, this.ctx.dialect, jobId))?.status === 'DELETION_IN_PROGRESS' ? purgeBatch(trx) : 0;
     while (!this.stopped) {
-      const n = await this.ctx.db.transaction().execute(purgeBatch);
+      const n = await this.ctx.db.transaction().execute(purgeLocked);
       if (n < BATCH) break;
       await yieldToEventLoop();
     }

@@ -171,4 +171,29 @@ describe('work claimed once across three replicas on PostgreSQL', () => {
     expect(Number(released.n)).toBe(90);
     expect(await f.announced()).toHaveLength(90);
   });
+
+  it("DeleteJob: three replicas purging one deleted job at once emit each execution's deleted event once", async () => {
+    const things = await fleet('del', 30);
+    await f.eventConfigurations.updateEventConfigurations({
+      eventConfigurations: { JOB_EXECUTION: { Enabled: true }, JOB: { Enabled: true } },
+    });
+    await f.jobs.createJob({ jobId: 'del-1', targets: [f.groupArn('del')], document: '{}' });
+    // Terminal executions are left to the background purge (pending ones go with DeleteJob).
+    for (const t of things) {
+      await f.deviceJobs.startNextPendingJobExecution(t);
+      await f.deviceJobs.updateJobExecution(t, 'del-1', { status: 'SUCCEEDED' });
+    }
+    for (const r of reps) r.jobDeletions.pause();
+    await f.jobLifecycle.deleteJob({ jobId: 'del-1', force: true });
+    await f.clearOutbox();
+    // As after a restart of every replica (each resumes the deletions it finds), all at once.
+    for (const r of reps) r.jobDeletions.resumePurging();
+    await Promise.all(reps.map((r) => r.jobDeletions.resume()));
+    await Promise.all(reps.map((r) => r.jobDeletions.idle()));
+    const events = (await f.published()).filter((p) => p.topic === '$aws/events/jobExecution/del-1/deleted');
+    expect(events).toHaveLength(30);
+    expect(new Set(events.map((e) => e.payload.thingArn)).size).toBe(30);
+    expect((await f.published()).filter((p) => p.topic === '$aws/events/job/del-1/deleted')).toHaveLength(1);
+    expect(await executions('del-1')).toEqual([]);
+  });
 });
