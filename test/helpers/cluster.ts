@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { Redis } from 'ioredis';
+import { Arns } from '../../src/arns.js';
+import { systemClock } from '../../src/clock.js';
 import { resolveConfig, type RawConfig } from '../../src/config.js';
+import type { ServiceContext } from '../../src/context.js';
+import { createServices } from '../../src/services.js';
+import { openStore } from '../../src/store/database.js';
 import { silentLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createPostgresDatabase, type TestDatabase } from './postgres.js';
@@ -128,4 +133,43 @@ export async function startReplica(shared: SharedSettings, flags: RawConfig = {}
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Provisioning for the scaled-out tests and bench (not what they measure): `names` things in
+ * `group`, all attached to one certificate (NON_EXCLUSIVE; each device still connects with its
+ * own thing name as client id), written through the service layer on the shared database.
+ */
+export async function provisionThings(
+  database: string,
+  certificateArn: string,
+  group: string,
+  names: readonly string[],
+  concurrency = 8,
+): Promise<void> {
+  const store = await openStore({ database });
+  try {
+    const ctx: ServiceContext = {
+      db: store.db,
+      dialect: store.dialect,
+      clock: systemClock,
+      arns: new Arns({ region: TEST_REGION, account: '000000000000' }),
+      logger: silentLogger(),
+    };
+    const s = createServices(ctx, () => ({}));
+    await s.groups.createThingGroup({ thingGroupName: group });
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < names.length; i = next++) {
+        const thingName = names[i]!;
+        await s.things.createThing({ thingName });
+        await s.principals.attachThingPrincipal(thingName, certificateArn, 'NON_EXCLUSIVE_THING');
+        await s.groups.addThingToThingGroup({ thingGroupName: group, thingName });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    await s.jobDeletions.stop();
+  } finally {
+    await store.close();
+  }
 }
