@@ -83,12 +83,14 @@ export class ConsoleAuthService {
     const password = configured ?? generatePassword();
     const hash = await hashPassword(password);
     const now = this.now();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      // Another replica may have created it first; theirs stands.
-      if (await repo.findUser(trx, ADMIN_USERNAME)) return;
-      await repo.insertUser(trx, { username: ADMIN_USERNAME, password_hash: hash, created_at: now, updated_at: now });
+    // Another replica starting at the same time may have created it first; theirs stands.
+    const created = await repo.insertUserIfAbsent(this.ctx.db, {
+      username: ADMIN_USERNAME,
+      password_hash: hash,
+      created_at: now,
+      updated_at: now,
     });
-    return configured === undefined
+    return configured === undefined && created
       ? { username: ADMIN_USERNAME, generatedPassword: password }
       : { username: ADMIN_USERNAME };
   }

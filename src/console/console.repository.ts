@@ -20,6 +20,16 @@ export async function insertUser(db: Executor, row: UserRow): Promise<void> {
   await db.insertInto('console_users').values(row).execute();
 }
 
+/** False when the user exists already (e.g. another replica starting at the same time made it). */
+export async function insertUserIfAbsent(db: Executor, row: UserRow): Promise<boolean> {
+  const r = await db
+    .insertInto('console_users')
+    .values(row)
+    .onConflict((oc) => oc.column('username').doNothing())
+    .executeTakeFirst();
+  return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
 export async function setPasswordHash(db: Executor, username: string, hash: string, nowMs: number): Promise<void> {
   await db
     .updateTable('console_users')

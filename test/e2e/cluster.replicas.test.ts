@@ -76,6 +76,8 @@ describe('three replicas joined through Redis', () => {
     const caCert = new X509Certificate(pems[0]!);
     expect(new X509Certificate(cert.pem).verify(caCert.publicKey)).toBe(true);
     for (const x of r) expect(x.server.admin.accessKeyId).toBe(e.shared.env.FLEETJOBS_ACCESS_KEY_ID);
+    // One console admin, created by one of the replicas that started together: only it prints a password.
+    expect(r.filter((x) => x.server.consoleAdmin.generatedPassword !== undefined)).toHaveLength(1);
     const s3 = (x: Replica) =>
       new S3Client({
         endpoint: x.endpoint,
