@@ -8,12 +8,15 @@ import {
   CreateThingGroupCommand,
   AddThingToThingGroupCommand,
   DescribeJobExecutionCommand,
+  RegisterCACertificateCommand,
+  RegisterCertificateCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFleetCa, issueDeviceCertificate } from '../../src/agent/fleet-ca.js';
 import { Inbox, request } from '../helpers/devices.js';
 import { clusterEngines, REDIS_URL, startReplica, type ClusterEngines, type Replica } from '../helpers/cluster.js';
 import { TEST_REGION } from '../helpers/server.js';
@@ -167,4 +170,51 @@ describe('three replicas joined through Redis', () => {
     const next = await back.inbox.next(`${back.base}/notify-next`);
     expect(next.payload).toMatchObject({ execution: { jobId: 'offline-1' } });
   });
+
+  it('trusts a CA registered through one replica on the others (they poll the shared database)', async () => {
+    const own = await createFleetCa('cluster-byo', Date.now());
+    await r[0]!.iot().send(new RegisterCACertificateCommand({ caCertificate: own.certificatePem, setAsActive: true }));
+    const issued = await issueDeviceCertificate(own, 'x-4', Date.now());
+    const reg = await iot.send(
+      new RegisterCertificateCommand({
+        certificatePem: issued.cert,
+        caCertificatePem: own.certificatePem,
+        status: 'ACTIVE',
+      }),
+    );
+    await iot.send(new CreateThingCommand({ thingName: 'x-4' }));
+    await iot.send(new AttachThingPrincipalCommand({ thingName: 'x-4', principal: reg.certificateArn! }));
+    /** Resolves with the connected client, or undefined when the replica refuses it (TLS or CONNACK). */
+    const connectTo = (x: Replica) =>
+      new Promise<MqttClient | undefined>((resolve) => {
+        const c = mqtt.connect(x.server.endpoints.mqtt!, {
+          clientId: 'x-4',
+          cert: issued.cert,
+          key: issued.key,
+          ca: ca(x),
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+          connectTimeout: 5_000,
+        });
+        c.once('connect', () => resolve(c));
+        const refused = () => {
+          c.end(true);
+          resolve(undefined);
+        };
+        c.once('error', refused);
+        c.once('close', refused);
+      });
+    // Replica 0 reloads at once; replica 2 within its poll interval (10 s).
+    const first = await connectTo(r[0]!);
+    expect(first?.connected).toBe(true);
+    first!.end(true);
+    const deadline = Date.now() + 25_000;
+    let onOther: MqttClient | undefined;
+    while (!onOther && Date.now() < deadline) {
+      onOther = await connectTo(r[2]!);
+      if (!onOther) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(onOther?.connected).toBe(true);
+    clients.push(onOther!);
+  }, 40_000);
 });

@@ -25,6 +25,8 @@ export interface SimDevice {
   /** Rejections other than the ones a retry after a lost reply explains. */
   errors: string[];
   completedAt?: number;
+  /** When the first QUEUED notify-next arrived (performance.now()). */
+  notifiedAt?: number;
 }
 
 interface Live {
@@ -44,6 +46,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SimFleet {
   readonly devices: SimDevice[] = [];
+  /** Round-trip times of the jobs requests (ms), for bench/cluster.ts. */
+  readonly latencies: number[] = [];
   private readonly live: Live[] = [];
   private stopping = false;
   private seq = 0;
@@ -120,6 +124,7 @@ export class SimFleet {
       if (ex?.status === 'QUEUED') {
         const key = `${ex.jobId}#${ex.executionNumber}`;
         l.d.queuedNotifications.set(key, (l.d.queuedNotifications.get(key) ?? 0) + 1);
+        l.d.notifiedAt ??= performance.now();
       }
       if (ex) void this.work(l);
       return;
@@ -136,6 +141,7 @@ export class SimFleet {
     const client = l.client;
     if (!client) return Promise.reject(new Error('not connected'));
     const clientToken = `t${++this.seq}`;
+    const started = performance.now();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         l.waiters.delete(clientToken);
@@ -144,6 +150,7 @@ export class SimFleet {
       l.waiters.set(clientToken, {
         resolve: (m) => {
           clearTimeout(timer);
+          this.latencies.push(performance.now() - started);
           resolve(m);
         },
         reject: (e) => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Config, ListenAddress } from '../../config.js';
+import { watchActiveCas } from '../../certificates/ca-watch.js';
 import { openDeploymentCa } from '../../certificates/shared-ca.js';
 import { Notifier } from '../../notifier/notifier.js';
 import type { OutboxSignal } from '../../notifier/outbox-signal.js';
@@ -94,6 +95,10 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
       if (change.caChanged) void tls().then((t) => https.reloadTls(t));
     });
     stops.push(async () => offCa());
+    if (cluster) {
+      const unwatch = watchActiveCas(() => services.caCertificates.activeCaPems(), services.identityEvents, o.logger);
+      stops.push(async () => unwatch());
+    }
     const notifier = new Notifier({
       db: services.ctx.db,
       dialect: services.ctx.dialect,
