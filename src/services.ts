@@ -1,5 +1,5 @@
-import { ConsoleAuthService } from './console/auth.service.js';
 import { createCertificateServices, type CertificateServices } from './certificates/certificate-services.js';
+import { ConsoleAuthService } from './console/auth.service.js';
 import type { ServiceContext } from './context.js';
 import { deviceHttpsBaseUrl, installDocumentHooks } from './documents/document-hooks.js';
 import { createIamServices, type IamServices } from './iam/iam.services.js';
