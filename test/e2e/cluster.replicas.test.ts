@@ -217,4 +217,13 @@ describe('three replicas joined through Redis', () => {
     expect(onOther?.connected).toBe(true);
     clients.push(onOther!);
   }, 40_000);
+
+  it('refuses to start a replica whose signing key cannot unseal the shared CA', async () => {
+    const other = {
+      ...e.shared,
+      env: { ...e.shared.env, FLEETJOBS_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64') },
+    };
+    await expect(startReplica(other)).rejects.toThrow(/encrypted with signing key .* FLEETJOBS_SIGNING_KEY/);
+    Object.assign(process.env, e.shared.env);
+  });
 });
