@@ -12,6 +12,8 @@ import * as jobs from './jobs.repository.js';
 import type { JobRow } from './jobs.repository.js';
 
 const MEMBER_PAGE = 1000;
+/** The two-key advisory lock space (apart from the one-key per-thing locks): fleetjobs, memberships. */
+const MEMBERSHIPS_LOCK = 0x666a6d;
 
 /**
  * What the registry's changes mean for jobs, inside the registry's own transaction (DESIGN.md
@@ -58,6 +60,7 @@ export class JobsRegistryHooks implements RegistryHooks {
   async beforeGroupDeleted(trx: Executor, groupName: string): Promise<void> {
     const reach = [...(await groupsRepo.ancestorsOf(trx, groupName)).map((g) => g.name), groupName];
     if ((await jobs.continuousJobsTargeting(trx, reach)).length === 0) return;
+    await this.excludeMemberships(trx);
     let after: string | undefined;
     for (;;) {
       const members = await groupsRepo.listMemberThings(trx, [groupName], after, MEMBER_PAGE);
@@ -84,7 +87,20 @@ export class JobsRegistryHooks implements RegistryHooks {
    */
   private async serializeMemberships(trx: Executor, thingName: string): Promise<void> {
     if (this.ctx.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock_shared(${MEMBERSHIPS_LOCK}, 0)`.execute(trx);
     await sql`select pg_advisory_xact_lock(hashtext(${`fleetjobs/membership/${thingName}`}))`.execute(trx);
+  }
+
+  /**
+   * A group deletion reconciles all its members at once: it waits for the membership changes in
+   * flight and holds off new ones until it commits (one lock instead of one per member, so a
+   * 100,000-thing group does not fill PostgreSQL's lock table). Taken before the group row is
+   * touched; a change adding a thing to this very group at the same moment may meet a deadlock
+   * error (and is refused, as it would be a moment later).
+   */
+  private async excludeMemberships(trx: Executor): Promise<void> {
+    if (this.ctx.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(${MEMBERSHIPS_LOCK}, 0)`.execute(trx);
   }
 
   /** Groups whose targeting reaches a thing that is a member of `memberships`. */

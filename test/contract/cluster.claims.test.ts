@@ -103,6 +103,21 @@ describe('work claimed once across three replicas on PostgreSQL', () => {
     expect((await executions('cont-move')).map((x) => x.status)).toEqual(things.map(() => 'REMOVED'));
   });
 
+  it('CONTINUOUS: a thing leaving one target group while the other is deleted on another replica loses its execution', async () => {
+    const things = await fleet('cdel', 10, ['cdel-a', 'cdel-b']);
+    await f.jobs.createJob({
+      jobId: 'cont-del',
+      targets: [f.groupArn('cdel-a'), f.groupArn('cdel-b')],
+      document: '{}',
+      targetSelection: 'CONTINUOUS',
+    });
+    await Promise.all([
+      reps[1]!.groups.deleteThingGroup('cdel-a'),
+      ...things.map((thingName) => reps[2]!.groups.removeThingFromThingGroup({ thingGroupName: 'cdel-b', thingName })),
+    ]);
+    expect((await executions('cont-del')).map((x) => x.status)).toEqual(things.map(() => 'REMOVED'));
+  });
+
   function notifier(r: Replica, leases: FakeClock, sent: string[], failing = false): Notifier {
     return new Notifier({
       db: r.ctx.db,
