@@ -3,7 +3,7 @@ import type { ServiceContext } from '../context.js';
 import * as groupsRepo from '../registry/groups.repository.js';
 import { MAX_GROUPS_PER_THING } from '../registry/registry.schemas.js';
 import type { MembershipChange, RegistryHooks } from '../registry/registry.hooks.js';
-import type { Executor } from '../store/database.js';
+import type { Dialect, Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
 import { isPending } from './execution-states.js';
 import { applyTransition } from './execution-transitions.js';
@@ -14,6 +14,17 @@ import type { JobRow } from './jobs.repository.js';
 const MEMBER_PAGE = 1000;
 /** The two-key advisory lock space (apart from the one-key per-thing locks): fleetjobs, memberships. */
 const MEMBERSHIPS_LOCK = 0x666a6d;
+
+/**
+ * Holds off group membership changes until the caller's transaction ends, and waits for those in
+ * flight: a CONTINUOUS job's fan-out then sees every membership committed before it, and every
+ * later change sees the job (else a thing joining a target group while the job is created would
+ * get no execution from either side).
+ */
+export async function excludeMembershipChanges(trx: Executor, dialect: Dialect): Promise<void> {
+  if (dialect !== 'postgres') return;
+  await sql`select pg_advisory_xact_lock(${MEMBERSHIPS_LOCK}, 0)`.execute(trx);
+}
 
 /**
  * What the registry's changes mean for jobs, inside the registry's own transaction (DESIGN.md
@@ -99,8 +110,7 @@ export class JobsRegistryHooks implements RegistryHooks {
    * error (and is refused, as it would be a moment later).
    */
   private async excludeMemberships(trx: Executor): Promise<void> {
-    if (this.ctx.dialect !== 'postgres') return;
-    await sql`select pg_advisory_xact_lock(${MEMBERSHIPS_LOCK}, 0)`.execute(trx);
+    await excludeMembershipChanges(trx, this.ctx.dialect);
   }
 
   /** Groups whose targeting reaches a thing that is a member of `memberships`. */

@@ -27,6 +27,7 @@ import {
 } from './jobs.schemas.js';
 import { checkRetryChange, newJobRow } from './job-rows.js';
 import { parseTargets, requireTargetsExist, rollOut, scopeOf } from './targets.js';
+import { excludeMembershipChanges } from './jobs.hooks.js';
 
 const toJson = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
@@ -109,6 +110,7 @@ export class JobsService {
 
   /** Creates every execution of a job that starts rolling out (spec 2.7), in the caller's transaction. */
   private async startRollout(trx: Executor, job: JobRow, now: number): Promise<number> {
+    if (job.target_selection === 'CONTINUOUS') await excludeMembershipChanges(trx, this.ctx.dialect);
     const scope = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
     const created = await rollOut(trx, job, scope, now);
     // A SNAPSHOT job on empty groups has nothing to wait for.
@@ -272,6 +274,7 @@ export class JobsService {
       }
       await requireTargetsExist(trx, fresh);
       if (fresh.length > 0) {
+        await excludeMembershipChanges(trx, this.ctx.dialect);
         const before = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
         const now = this.now();
         await jobs.addTargets(trx, job.job_id, all, fresh, now);

@@ -118,6 +118,24 @@ describe('work claimed once across three replicas on PostgreSQL', () => {
     expect((await executions('cont-del')).map((x) => x.status)).toEqual(things.map(() => 'REMOVED'));
   });
 
+  it('CONTINUOUS: things joining the target group while the job is created on another replica all get an execution', async () => {
+    const things = await fleet('cnew', 16, []);
+    await f.groups.createThingGroup({ thingGroupName: 'cnew' });
+    await Promise.all([
+      ...things.map((thingName, i) =>
+        reps[1 + (i % 2)]!.groups.addThingToThingGroup({ thingGroupName: 'cnew', thingName }),
+      ),
+      reps[0]!.jobs.createJob({
+        jobId: 'cont-new',
+        targets: [f.groupArn('cnew')],
+        document: '{}',
+        targetSelection: 'CONTINUOUS',
+      }),
+    ]);
+    const rows = await executions('cont-new');
+    expect(rows.map((x) => [x.thing_name, x.status, x.execution_number])).toEqual(things.map((t) => [t, 'QUEUED', 1]));
+  });
+
   function notifier(r: Replica, leases: FakeClock, sent: string[], failing = false): Notifier {
     return new Notifier({
       db: r.ctx.db,
