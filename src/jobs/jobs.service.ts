@@ -250,6 +250,8 @@ export class JobsService {
         `AssociateTargetsWithJob takes thing group ARNs; ${thing.arn} is a thing.`,
       );
     const job = await this.ctx.db.transaction().execute(async (trx) => {
+      // Before the job lock: a membership change holding its share may be waiting for the job.
+      await excludeMembershipChanges(trx, this.ctx.dialect);
       const job = await this.requireJob(trx, input.jobId, true);
       if (job.target_selection !== 'CONTINUOUS') {
         throw new ServiceError(
@@ -274,7 +276,6 @@ export class JobsService {
       }
       await requireTargetsExist(trx, fresh);
       if (fresh.length > 0) {
-        await excludeMembershipChanges(trx, this.ctx.dialect);
         const before = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
         const now = this.now();
         await jobs.addTargets(trx, job.job_id, all, fresh, now);
