@@ -11,6 +11,19 @@ const maxKeys = (r: S3Request): number | undefined => {
   return Number(raw);
 };
 
+/** The query members every listing shares: encoding, prefix and delimiter. */
+function listingQuery(r: S3Request) {
+  const q = r.req.query;
+  const encodingType = q.string('encoding-type');
+  checkEncodingType(encodingType);
+  return {
+    encodingType,
+    encode: urlEncoder(encodingType) as (s: string) => string,
+    prefix: q.string('prefix'),
+    delimiter: q.string('delimiter'),
+  };
+}
+
 function contents(m: ObjectMeta, encode: (s: string) => string | undefined, owner?: object) {
   return {
     Key: encode(m.key),
@@ -25,11 +38,7 @@ function contents(m: ObjectMeta, encode: (s: string) => string | undefined, owne
 
 export async function listObjectsV2(r: S3Request): Promise<void> {
   const q = r.req.query;
-  const encodingType = q.string('encoding-type');
-  checkEncodingType(encodingType);
-  const encode = urlEncoder(encodingType) as (s: string) => string;
-  const prefix = q.string('prefix');
-  const delimiter = q.string('delimiter');
+  const { encodingType, encode, prefix, delimiter } = listingQuery(r);
   const token = q.string('continuation-token');
   const startAfter = q.string('start-after');
   const max = maxKeys(r);
@@ -59,11 +68,7 @@ export async function listObjectsV2(r: S3Request): Promise<void> {
 /** ListObjects (V1): marker paging; NextMarker is sent when a delimiter is used, as S3 does. */
 export async function listObjectsV1(r: S3Request): Promise<void> {
   const q = r.req.query;
-  const encodingType = q.string('encoding-type');
-  checkEncodingType(encodingType);
-  const encode = urlEncoder(encodingType) as (s: string) => string;
-  const prefix = q.string('prefix');
-  const delimiter = q.string('delimiter');
+  const { encodingType, encode, prefix, delimiter } = listingQuery(r);
   const marker = q.string('marker');
   const max = maxKeys(r);
   const listing = await r.services.listing.listObjects(r.bucket!, {
@@ -88,11 +93,7 @@ export async function listObjectsV1(r: S3Request): Promise<void> {
 
 export async function listObjectVersions(r: S3Request): Promise<void> {
   const q = r.req.query;
-  const encodingType = q.string('encoding-type');
-  checkEncodingType(encodingType);
-  const encode = urlEncoder(encodingType) as (s: string) => string;
-  const prefix = q.string('prefix');
-  const delimiter = q.string('delimiter');
+  const { encodingType, encode, prefix, delimiter } = listingQuery(r);
   const keyMarker = q.string('key-marker');
   const versionIdMarker = q.string('version-id-marker');
   const max = maxKeys(r);
