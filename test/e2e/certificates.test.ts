@@ -30,16 +30,7 @@ import { awsCli } from '../helpers/aws-cli.js';
 import { caPem } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-async function rejection(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from '../helpers/rejection.js';
 
 describe.each(DIALECTS)('certificates and principals with @aws-sdk/client-iot on %s', (dialect) => {
   let t: TestServer;

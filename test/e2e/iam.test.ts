@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli } from '../helpers/aws-cli.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
+import { rejection } from '../helpers/rejection.js';
 
 const ACCOUNT = '000000000000';
 const trust = (condition?: object): string =>
@@ -38,16 +39,6 @@ const readPolicy = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::firmware/*' }],
 });
-
-async function rejection(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe.each(DIALECTS)('IAM with @aws-sdk/client-iam (%s)', (dialect) => {
   let t: TestServer;

@@ -14,18 +14,9 @@ import { awsCli } from '../helpers/aws-cli.js';
 import { provisionDevice, type Device } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
+import { rejection } from '../helpers/rejection.js';
 
 const thingArn = (name: string): string => `arn:aws:iot:us-east-1:000000000000:thing/${name}`;
-
-async function rejection(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 interface HttpsReply {
   status: number;

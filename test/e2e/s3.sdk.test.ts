@@ -24,16 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/postgres.js';
 import { md5Base64, s3Client } from '../helpers/s3.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-async function rejection(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from '../helpers/rejection.js';
 
 describe.each(DIALECTS)('S3 with @aws-sdk/client-s3 (%s)', (dialect) => {
   let t: TestServer;

@@ -27,16 +27,7 @@ import { verifyFile } from '../../src/signing/verify.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { s3Client } from '../helpers/s3.js';
 import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
-
-async function rejection(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from '../helpers/rejection.js';
 
 describe.each(DIALECTS)('AWS Signer API with @aws-sdk/client-signer (%s)', (dialect) => {
   let t: TestServer;
