@@ -223,7 +223,7 @@ function checkCluster(config: Config, env: NodeJS.ProcessEnv, problems: string[]
 
 function checkWritableDir(dir: string, problems: string[]): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     problems.push(`--data-dir '${dir}' is not a writable directory: ${(err as Error).message}`);

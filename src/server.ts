@@ -31,6 +31,7 @@ import { OutboxSignal } from './notifier/outbox-signal.js';
 import type { DeviceEndpoints } from './registry/endpoint.service.js';
 import { createServices, type Services } from './services.js';
 import { openStore, type Store } from './store/database.js';
+import { PRIVATE_FILE_MODE, secureDataDir } from './store/data-dir.js';
 
 /** What the ready line and <data-dir>/endpoints.json name (DESIGN.md configuration contract). */
 export interface Endpoints {
@@ -72,6 +73,7 @@ async function listen(app: FastifyInstance, at: ListenAddress): Promise<AddressI
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  secureDataDir(config.dataDir, (m) => logger.warn(m));
   const admin = loadAdminCredentials(config.dataDir, {
     accessKeyId: config.adminAccessKeyId,
     secretAccessKey: config.adminSecretAccessKey,
@@ -173,7 +175,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       http: `http://${hostForUrl(config.publicHost ?? config.http.host)}:${httpAddress.port}`,
       ...devicePlane.endpoints,
     };
-    writeFileSync(join(config.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    writeFileSync(join(config.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`, {
+      mode: PRIVATE_FILE_MODE,
+    });
     logger.info({ endpoints, database: store.dialect }, 'fleetjobs is ready');
     return { config, endpoints, devicePlane, services, store, admin, consoleAdmin, logger, stop: stopAll };
   } catch (err) {

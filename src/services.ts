@@ -37,7 +37,7 @@ export function createServices(
   deviceEndpoints: () => DeviceEndpoints,
   options: { objectBackend?: ObjectBackend; signingKeyring?: SigningKeyring } = {},
 ): Services {
-  const iam = createIamServices(ctx);
+  const iam = createIamServices(ctx, options.signingKeyring);
   const registryHooks = new RegistryHookList();
   const tags = new TagsService(ctx);
   tags.registerResourceType('thing', async (db, id) => (await thingsRepo.findThing(db, id)) !== undefined);

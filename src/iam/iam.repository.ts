@@ -143,7 +143,10 @@ export async function countRolePolicies(db: Executor, role: string): Promise<{ i
   return { inline: inline.length, attached: attached.length };
 }
 
-/** A named server secret, created once (first writer wins) and then shared by all replicas. */
+/**
+ * A named server secret, created once (first writer wins) and then shared by all replicas. The
+ * caller passes and gets back the stored form (sealed, see role-sessions.ts).
+ */
 export async function serverKey(db: Executor, name: string, candidate: string, now: number): Promise<string> {
   await db
     .insertInto('iam_server_keys')
@@ -156,4 +159,14 @@ export async function serverKey(db: Executor, name: string, candidate: string, n
     .where('name', '=', name)
     .executeTakeFirstOrThrow();
   return row.secret;
+}
+
+/** Replaces a secret kept in clear by its sealed form (compare-and-set: another replica may race). */
+export async function sealServerKey(db: Executor, name: string, clear: string, sealed: string): Promise<void> {
+  await db
+    .updateTable('iam_server_keys')
+    .set({ secret: sealed })
+    .where('name', '=', name)
+    .where('secret', '=', clear)
+    .execute();
 }

@@ -39,7 +39,7 @@ export interface IamRoleAttachmentsTable {
 
 export interface IamServerKeysTable {
   name: string;
-  /** base64 */
+  /** Sealed by SigningKeyring.encrypt (a base64 secret in clear before issue 14; sealed at first use). */
   secret: string;
   created_at: number;
 }

@@ -4,15 +4,21 @@ import type { Executor } from '../store/database.js';
 import { ServiceError } from '../errors.js';
 import type { Credential, CredentialStore } from '../protocols/aws/credentials.js';
 import { signaturesEqual } from '../protocols/aws/sigv4.js';
-import { serverKey } from './iam.repository.js';
+import { SigningKeyring } from '../signing/keyring.js';
+import { sealServerKey, serverKey } from './iam.repository.js';
 
 /**
  * Temporary credentials of an assumed role (spec 6.1: presigned URLs are made with the job role's
  * temporary credentials, so they carry X-Amz-Security-Token). Stateless: the secret of an
  * access key is an HMAC of it under a server key, and the session token is a MACed record of the
  * session, so any replica verifies them without a database row per URL. The key is made once and
- * kept in the database, which every replica shares.
+ * kept in the database, which every replica shares, sealed with the server keyring
+ * (FLEETJOBS_SIGNING_KEY): whoever reads the database alone cannot mint credentials.
  */
+
+const KEY_NAME = 'role-sessions';
+/** What the sealed key is bound to (additional authenticated data), so it cannot be moved. */
+const BOUND_TO = 'iam server key role-sessions';
 
 export interface RoleSession {
   accessKeyId: string;
@@ -47,18 +53,25 @@ export class RoleSessions implements CredentialStore {
     private readonly db: Executor,
     private readonly account: string,
     private readonly clock: Clock,
+    private readonly keyring: () => SigningKeyring,
   ) {}
 
   private loadKey(): Promise<Buffer> {
-    this.key ??= serverKey(
-      this.db,
-      'role-sessions',
-      randomBytes(32).toString('base64'),
-      this.clock.now().getTime(),
-    ).then((k) => Buffer.from(k, 'base64'));
+    this.key ??= this.unsealKey().then((k) => Buffer.from(k, 'base64'));
     // A failed load (database down) is retried on the next call instead of being cached.
     void this.key.catch(() => (this.key = undefined));
     return this.key;
+  }
+
+  private async unsealKey(): Promise<string> {
+    const keyring = this.keyring();
+    const candidate = keyring.encrypt(randomBytes(32).toString('base64'), BOUND_TO);
+    const stored = await serverKey(this.db, KEY_NAME, candidate, this.clock.now().getTime());
+    if (SigningKeyring.isSealed(stored)) return keyring.decrypt(stored, BOUND_TO);
+    // Kept in clear by a version before sealing: seal it in place, keeping the key (and so the
+    // credentials and presigned URLs already handed out).
+    await sealServerKey(this.db, KEY_NAME, stored, keyring.encrypt(stored, BOUND_TO));
+    return stored;
   }
 
   private async mac(purpose: string, data: string): Promise<Buffer> {

@@ -42,6 +42,11 @@ export class SigningKeyring {
     return new SigningKeyring(decodeKey(readFileSync(path, 'utf8').trim(), path));
   }
 
+  /** Whether a stored value is in the sealed form (base64 never contains ':'). */
+  static isSealed(stored: string): boolean {
+    return stored.startsWith(`${VERSION}:`);
+  }
+
   encrypt(plaintext: string, boundTo: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { ensurePrivateFile, PRIVATE_DIR_MODE } from './data-dir.js';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import { runMigrations } from './migrator.js';
 
@@ -29,7 +30,8 @@ export function isPostgresUrl(url: string): boolean {
 }
 
 function openSqlite(file: string): Db {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (file !== ':memory:') ensurePrivateFile(file, [`${file}-wal`, `${file}-shm`]);
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: an update acknowledged to a device must survive a power cut, not only a crash.

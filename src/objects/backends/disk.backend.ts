@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomHex } from '../../ids.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../store/data-dir.js';
 import { BlobNotFoundError, checkBlobId, type ByteRange, type ObjectBackend } from './backend.js';
 
 /**
  * Blobs under <data-dir>/objects/blobs/<2 hex>/<id>. A blob is written to objects/tmp, flushed to
  * disk and renamed into place, so a reader (or a crash) never sees a partial one; the path is
- * built from the content id only, so no S3 key can reach the file system.
+ * built from the content id only, so no S3 key can reach the file system. Everything is owner-only
+ * (0700 dirs, 0600 files): objects may be unpublished firmware.
  */
 export class DiskBackend implements ObjectBackend {
   readonly kind = 'disk';
@@ -24,9 +26,9 @@ export class DiskBackend implements ObjectBackend {
   /** Opens the store; temp files of uploads interrupted by a crash are removed. */
   static async open(root: string): Promise<DiskBackend> {
     const backend = new DiskBackend(root);
-    await mkdir(backend.blobs, { recursive: true });
+    await mkdir(backend.blobs, { recursive: true, mode: PRIVATE_DIR_MODE });
     await rm(backend.tmp, { recursive: true, force: true });
-    await mkdir(backend.tmp, { recursive: true });
+    await mkdir(backend.tmp, { recursive: true, mode: PRIVATE_DIR_MODE });
     return backend;
   }
 
@@ -39,7 +41,10 @@ export class DiskBackend implements ObjectBackend {
     const final = this.path(id);
     const temp = join(this.tmp, `${id}.${randomHex(4)}`);
     try {
-      await pipeline(source, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+      await pipeline(
+        source,
+        createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE, highWaterMark: 1024 * 1024 }),
+      );
       const handle = await open(temp, 'r');
       try {
         // An upload acknowledged to a client must survive a power cut, as database writes do.
@@ -47,8 +52,13 @@ export class DiskBackend implements ObjectBackend {
       } finally {
         await handle.close();
       }
-      await mkdir(join(this.blobs, id.slice(0, 2)), { recursive: true });
+      const dir = join(this.blobs, id.slice(0, 2));
+      const made = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(temp, final);
+      // The rename is only durable once the directory holding the new entry is flushed (and a
+      // new fan-out directory's own entry in blobs/); without this a power cut may undo it.
+      await syncDir(dir);
+      if (made !== undefined) await syncDir(this.blobs);
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
@@ -87,4 +97,13 @@ export class DiskBackend implements ObjectBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+async function syncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
