@@ -22,9 +22,16 @@ export interface SimulatorOptions extends Omit<FleetOptions, 'log' | 'clock'> {
   statusEveryMs?: number;
 }
 
+/**
+ * One job's outcome on the fleet. succeeded / failed / rejected count things, each by its latest
+ * attempt (as jobProcessDetails does); `started` counts attempts, `retried` the attempts beyond
+ * each thing's first.
+ */
 export interface JobTally {
   jobId: string;
   started: number;
+  things: number;
+  retried: number;
   succeeded: number;
   failed: number;
   rejected: number;
@@ -40,13 +47,28 @@ export interface SimulationReport {
   connectFailures: number;
   seconds: number;
   jobs: JobTally[];
-  executions: { started: number; succeeded: number; failed: number; rejected: number; perSecond: number };
+  /** started and perSecond count attempts; succeeded / failed / rejected count things by their latest attempt. */
+  executions: {
+    started: number;
+    retried: number;
+    succeeded: number;
+    failed: number;
+    rejected: number;
+    perSecond: number;
+  };
   errors: number;
   sampleErrors: string[];
 }
 
+type Running = JobTally & { totalMs: number; attempts: number; latest: Map<string, Outcome | 'STARTED'> };
+
+const KEY = { SUCCEEDED: 'succeeded', FAILED: 'failed', REJECTED: 'rejected' } as const satisfies Record<
+  Outcome,
+  string
+>;
+
 class Tally {
-  readonly jobs = new Map<string, JobTally & { totalMs: number }>();
+  readonly jobs = new Map<string, Running>();
   active = 0;
   errors = 0;
   readonly sampleErrors: string[] = [];
@@ -63,32 +85,50 @@ class Tally {
       j = {
         jobId,
         started: 0,
+        things: 0,
+        retried: 0,
         succeeded: 0,
         failed: 0,
         rejected: 0,
         firstStartedAt: this.clock.now().toISOString(),
         meanMs: 0,
         totalMs: 0,
+        attempts: 0,
+        latest: new Map(),
       };
       this.jobs.set(jobId, j);
     }
     return j;
   }
 
-  started(jobId: string): void {
+  started(thing: string, jobId: string): void {
     this.active++;
     this.firstStart ??= this.clock.now().getTime();
     this.lastActivity = this.clock.now().getTime();
-    this.job(jobId).started++;
+    const j = this.job(jobId);
+    j.started++;
+    this.move(j, thing, 'STARTED');
   }
 
-  finished(jobId: string, outcome: Outcome, ms: number): void {
+  finished(thing: string, jobId: string, outcome: Outcome, ms: number): void {
     this.active--;
     this.lastActivity = this.clock.now().getTime();
     const j = this.job(jobId);
-    j[outcome === 'SUCCEEDED' ? 'succeeded' : outcome === 'FAILED' ? 'failed' : 'rejected']++;
+    this.move(j, thing, outcome);
+    j.attempts++;
     j.totalMs += ms;
     j.lastFinishedAt = this.clock.now().toISOString();
+  }
+
+  /** A thing is counted by its latest attempt: a retry takes it out of its earlier outcome. */
+  private move(j: Running, thing: string, to: Outcome | 'STARTED'): void {
+    const from = j.latest.get(thing);
+    if (from === undefined) j.things++;
+    else if (from !== 'STARTED') j[KEY[from]]--;
+    else if (to === 'STARTED') return;
+    if (from !== undefined && to === 'STARTED') j.retried++;
+    if (to !== 'STARTED') j[KEY[to]]++;
+    j.latest.set(thing, to);
   }
 
   error(message: string): void {
@@ -98,8 +138,16 @@ class Tally {
 
   totals() {
     const all = [...this.jobs.values()];
-    const sum = (k: 'started' | 'succeeded' | 'failed' | 'rejected'): number => all.reduce((n, j) => n + j[k], 0);
-    return { started: sum('started'), succeeded: sum('succeeded'), failed: sum('failed'), rejected: sum('rejected') };
+    type Key = 'started' | 'retried' | 'succeeded' | 'failed' | 'rejected';
+    const sum = (k: Key): number => all.reduce((n, j) => n + j[k], 0);
+    return {
+      started: sum('started'),
+      retried: sum('retried'),
+      succeeded: sum('succeeded'),
+      failed: sum('failed'),
+      rejected: sum('rejected'),
+      attempts: all.reduce((n, j) => n + j.attempts, 0),
+    };
   }
 }
 
@@ -117,8 +165,9 @@ export class Simulator {
     o.log(`fleet ready: ${fleet.created} devices provisioned, ${fleet.reused} reused from ${o.cacheDir}`);
     const tally = new Tally(o.clock);
     const events = {
-      started: (_t: string, jobId: string) => tally.started(jobId),
-      finished: (_t: string, jobId: string, outcome: Outcome, ms: number) => tally.finished(jobId, outcome, ms),
+      started: (thing: string, jobId: string) => tally.started(thing, jobId),
+      finished: (thing: string, jobId: string, outcome: Outcome, ms: number) =>
+        tally.finished(thing, jobId, outcome, ms),
       error: (thing: string, message: string) => tally.error(`${thing}: ${message}`),
     };
     this.devices = fleet.devices.map((d) => new SimDevice(d, o.endpoint, o.ca, o.behaviour, events));
@@ -142,13 +191,17 @@ export class Simulator {
       connected,
       connectFailures: failures,
       seconds: round(seconds),
-      jobs: [...tally.jobs.values()].map(({ totalMs, ...j }) => {
-        const finished = j.succeeded + j.failed + j.rejected;
-        return { ...j, meanMs: finished ? Math.round(totalMs / finished) : 0 };
-      }),
+      jobs: [...tally.jobs.values()].map(({ totalMs, attempts, latest: _latest, ...j }) => ({
+        ...j,
+        meanMs: attempts ? Math.round(totalMs / attempts) : 0,
+      })),
       executions: {
-        ...totals,
-        perSecond: busyS > 0 ? round((totals.succeeded + totals.failed + totals.rejected) / busyS) : 0,
+        started: totals.started,
+        retried: totals.retried,
+        succeeded: totals.succeeded,
+        failed: totals.failed,
+        rejected: totals.rejected,
+        perSecond: busyS > 0 ? round(totals.attempts / busyS) : 0,
       },
       errors: tally.errors,
       sampleErrors: tally.sampleErrors,
@@ -189,7 +242,7 @@ export class Simulator {
         lastStatus = now();
         const t = tally.totals();
         o.log(
-          `working ${tally.active}; finished ${t.succeeded + t.failed + t.rejected} (${t.succeeded} succeeded, ${t.failed} failed, ${t.rejected} rejected)`,
+          `working ${tally.active}; things finished ${t.succeeded + t.failed + t.rejected} (${t.succeeded} succeeded, ${t.failed} failed, ${t.rejected} rejected; ${t.retried} retries)`,
         );
       }
       await sleep(100, undefined, { signal }).catch(() => undefined);

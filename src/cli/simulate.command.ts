@@ -128,13 +128,15 @@ export function renderReport(r: SimulationReport): string {
   const lines = [
     `fleet: ${r.devices} devices (${r.provisioned.created} provisioned, ${r.provisioned.reused} reused, in ${r.provisioned.seconds} s), ${r.connected} connected` +
       (r.connectFailures ? `, ${r.connectFailures} failed to connect` : ''),
-    `ran ${r.seconds} s: ${e.started} executions started, ${e.succeeded} succeeded, ${e.failed} failed, ${e.rejected} rejected (${e.perSecond}/s)`,
+    `ran ${r.seconds} s: ${e.started} executions started (${e.retried} retries); things: ${e.succeeded} succeeded, ${e.failed} failed, ${e.rejected} rejected (${e.perSecond} executions/s)`,
   ];
   if (r.jobs.length) {
     lines.push(
       renderTable(r.jobs, [
         { header: 'job', get: (j) => j.jobId },
+        { header: 'things', get: (j) => j.things },
         { header: 'started', get: (j) => j.started },
+        { header: 'retried', get: (j) => j.retried },
         { header: 'succeeded', get: (j) => j.succeeded },
         { header: 'failed', get: (j) => j.failed },
         { header: 'rejected', get: (j) => j.rejected },

@@ -53,7 +53,8 @@ export async function applyTransition(
   if (!ok) return undefined;
   const updated = { ...exec, ...changes, version_number: exec.version_number + 1 } as ExecutionRow;
   if (exec.status !== req.to) {
-    await addToCounters(trx, exec.job_id, { [exec.status]: -1, [req.to]: 1 });
+    const attempt = req.to === 'FAILED' || req.to === 'TIMED_OUT' ? { [req.to]: 1 } : {};
+    await addToCounters(trx, exec.job_id, { [exec.status]: -1, [req.to]: 1 }, attempt);
     // The rollout engine's event and retry come before the completion check (a retry keeps the job open).
     if (terminal) await afterTerminalTransition(trx, updated, req.now);
     if (terminal) await completeIfDone(trx, exec.job_id, req.now);

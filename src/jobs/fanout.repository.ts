@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../store/database.js';
-import { PENDING_STATUSES } from './execution-states.js';
+import { PENDING_STATUSES, type ExecutionStatus } from './execution-states.js';
 
 const text = (v: string) => sql<string>`cast(${v} as text)`;
 const int = (v: number) => sql<number>`cast(${v} as bigint)`;
@@ -120,4 +120,31 @@ export async function newExecutionsPage(
     .orderBy('id')
     .limit(limit)
     .execute();
+}
+
+/**
+ * Counters count things by their latest execution (issue 15): the statuses of the executions that
+ * the executions created after `afterId` superseded (each thing's previous attempt), by status.
+ */
+export async function supersededStatuses(
+  db: Executor,
+  jobId: string,
+  afterId: number,
+): Promise<Partial<Record<ExecutionStatus, number>>> {
+  const rows = await db
+    .selectFrom('job_executions as n')
+    .innerJoin('job_executions as p', (j) =>
+      j
+        .onRef('p.job_id', '=', 'n.job_id')
+        .onRef('p.thing_name', '=', 'n.thing_name')
+        .on('p.execution_number', '=', sql<number>`n.execution_number - 1`),
+    )
+    .select(['p.status', (eb) => eb.fn.countAll<number>().as('c')])
+    .where('n.job_id', '=', jobId)
+    .where('n.id', '>', afterId)
+    .groupBy('p.status')
+    .execute();
+  const out: Partial<Record<ExecutionStatus, number>> = {};
+  for (const r of rows) out[r.status] = -Number(r.c);
+  return out;
 }

@@ -175,9 +175,17 @@ export class JobExecutionsService {
         );
       }
       const now = this.now();
+      const latest = await executions.findExecution(trx, row.job_id, row.thing_name);
       await executions.deleteExecutionRow(trx, row.id);
-      // spec 3.6: deleted executions no longer count.
-      await jobs.addToCounters(trx, row.job_id, { [row.status]: -1 });
+      // spec 3.6: deleted executions no longer count. Counters count things by their latest
+      // execution (issue 15): deleting an older attempt changes nothing; deleting the latest one
+      // leaves its thing counted by the attempt before it, if any.
+      if (latest?.id === row.id) {
+        const previous = await executions.findExecution(trx, row.job_id, row.thing_name);
+        const deltas: Partial<Record<ExecutionStatus, number>> = { [row.status]: -1 };
+        if (previous) deltas[previous.status] = (deltas[previous.status] ?? 0) + 1;
+        await jobs.addToCounters(trx, row.job_id, deltas);
+      }
       // spec 5.9: a `deleted` event with the status before deletion (if the device ever saw it).
       if (row.released_at !== null) await emitExecutionEvent(trx, row.job_id, row, 'deleted', now);
       if (pending) {

@@ -25,6 +25,21 @@ export function processDetails(job: JobRow): Record<string, number> {
   return out;
 }
 
+/**
+ * fleetjobs extension (AWS clients ignore unknown members): jobProcessDetails counts things by
+ * their latest execution (issue 15); the attempts behind them are shown apart, for jobs that retry.
+ */
+export function attemptDetails(job: JobRow): { attemptDetails?: Record<string, number> } {
+  if (job.retry_config === null && Number(job.n_retries) === 0) return {};
+  return {
+    attemptDetails: {
+      numberOfRetryAttempts: Number(job.n_retries),
+      numberOfFailedAttempts: Number(job.n_failed_attempts),
+      numberOfTimedOutAttempts: Number(job.n_timed_out_attempts),
+    },
+  };
+}
+
 export const counterOf = (job: JobRow, status: ExecutionStatus): number => Number(job[COLUMN_OF[status]]);
 
 /** DescribeJob's `job` (spec 2.6 Job, 2.7: {} for unset presignedUrl/rollout/timeout blocks). */
@@ -46,6 +61,7 @@ export function jobShape(job: JobRow, arns: Arns) {
     lastUpdatedAt: cpTime(job.last_updated_at),
     ...(job.completed_at !== null && { completedAt: cpTime(job.completed_at) }),
     jobProcessDetails: processDetails(job),
+    ...attemptDetails(job),
     timeoutConfig: json(job.timeout_config) ?? {},
     ...(job.namespace_id !== '' && { namespaceId: job.namespace_id }),
     ...(job.job_template_arn !== null && { jobTemplateArn: job.job_template_arn }),

@@ -53,6 +53,9 @@ export function newJobRow(
     n_rejected: 0,
     n_removed: 0,
     n_canceled: 0,
+    n_failed_attempts: 0,
+    n_timed_out_attempts: 0,
+    n_retries: 0,
   };
 }
 

@@ -170,7 +170,8 @@ export class JobsRegistryHooks implements RegistryHooks {
       released_at: now,
       rollout_wave: null,
     });
-    await jobs.addToCounters(trx, job.job_id, { QUEUED: 1 });
+    // Counted as things (issue 15): a thing coming back leaves the status of its previous execution.
+    await jobs.addToCounters(trx, job.job_id, { QUEUED: 1, ...(latest && { [latest.status]: -1 }) });
     await thingJobsChanged(trx, [thingName], job.namespace_id, now);
   }
 

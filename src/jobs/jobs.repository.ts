@@ -86,18 +86,31 @@ export async function setJobStatus(
   return r.numUpdatedRows > 0n;
 }
 
-/** Adds to the per-status counters; the caller holds the job lock. */
+/** The attempt counters kept apart from the per-thing ones (issue 15). */
+export const ATTEMPT_COLUMN = {
+  FAILED: 'n_failed_attempts',
+  TIMED_OUT: 'n_timed_out_attempts',
+  RETRY: 'n_retries',
+} as const;
+export type AttemptKind = keyof typeof ATTEMPT_COLUMN;
+
+/**
+ * Adds to the per-status counters, which count things by their latest execution (a thing whose
+ * execution is superseded by a retry or a new execution leaves its old status's counter), and to
+ * the attempt counters; one UPDATE of the job row. The caller holds the job lock.
+ */
 export async function addToCounters(
   db: Executor,
   jobId: string,
   deltas: Partial<Record<ExecutionStatus, number>>,
+  attempts: Partial<Record<AttemptKind, number>> = {},
 ): Promise<void> {
   const set: Record<string, unknown> = {};
-  for (const [status, d] of Object.entries(deltas) as [ExecutionStatus, number][]) {
-    if (d === 0) continue;
-    const col = COLUMN_OF[status];
-    set[col] = sql`${sql.ref(col)} + ${d}`;
-  }
+  const columns: [string, number][] = [
+    ...(Object.entries(deltas) as [ExecutionStatus, number][]).map(([s, d]): [string, number] => [COLUMN_OF[s], d]),
+    ...(Object.entries(attempts) as [AttemptKind, number][]).map(([k, d]): [string, number] => [ATTEMPT_COLUMN[k], d]),
+  ];
+  for (const [col, d] of columns) if (d !== 0) set[col] = sql`${sql.ref(col)} + ${d}`;
   if (Object.keys(set).length === 0) return;
   await db
     .updateTable('jobs')

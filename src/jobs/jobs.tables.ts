@@ -3,7 +3,7 @@ import type { ExecutionStatus } from './execution-states.js';
 import type { JobStatus, TargetSelection } from './job-states.js';
 
 /**
- * One row per job. The jobProcessDetails counters live on the row and change in the same
+ * One row per job. The jobProcessDetails counters (things, by each thing's latest execution) live on the row and change in the same
  * transaction as the executions they count (the job row is locked first), so they stay exact
  * under concurrency and a DescribeJob on a 100,000-thing job reads one row.
  */
@@ -46,6 +46,10 @@ export interface JobsTable {
   n_rejected: number;
   n_removed: number;
   n_canceled: number;
+  /** Attempts, apart from the per-thing counters above (issue 15): every execution that ended FAILED / TIMED_OUT, and retries queued. */
+  n_failed_attempts: number;
+  n_timed_out_attempts: number;
+  n_retries: number;
 }
 
 /** The targets of a job, one row each, so the registry hooks find CONTINUOUS jobs by group. */

@@ -84,7 +84,9 @@ export async function rollOut(
     released,
   });
   if (created === 0) return 0;
-  await jobs.addToCounters(trx, job.job_id, { QUEUED: created });
+  // A thing that had the job before (and left its targets) is counted by its new execution only.
+  const superseded = except !== undefined ? await fanout.supersededStatuses(trx, job.job_id, before) : {};
+  await jobs.addToCounters(trx, job.job_id, { ...superseded, QUEUED: created });
   // Held-back executions are announced when the rollout engine releases them.
   if (!released) return created;
   let after = before;

@@ -76,7 +76,8 @@ export async function queueRetryIfDue(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await addToCounters(trx, failed.job_id, { QUEUED: 1 });
+  // Counted as things (issue 15): the thing moves from its failure back to QUEUED; the attempt is counted apart.
+  await addToCounters(trx, failed.job_id, { [failed.status]: -1, QUEUED: 1 }, { RETRY: 1 });
   await thingJobsChanged(trx, [failed.thing_name], failed.namespace_id, now);
   return row;
 }

@@ -108,10 +108,17 @@ describe('two schedulers on one PostgreSQL database', () => {
     expect((await f.published()).filter((p) => p.topic.endsWith('/timed_out'))).toHaveLength(40);
     // One announcement for the timeout and one for the retry, per thing.
     expect(await announcedCount(things)).toBe(80);
-    expect((await f.jobs.describeJob('rep-timeout')).job.jobProcessDetails).toMatchObject({
-      numberOfTimedOutThings: 40,
+    // Things, by their latest execution (issue 15): all 40 wait for their retry; the attempts apart.
+    const { job } = await f.jobs.describeJob('rep-timeout');
+    expect(job.jobProcessDetails).toMatchObject({
+      numberOfTimedOutThings: 0,
       numberOfQueuedThings: 40,
       numberOfInProgressThings: 0,
+    });
+    expect(job.attemptDetails).toEqual({
+      numberOfRetryAttempts: 40,
+      numberOfFailedAttempts: 0,
+      numberOfTimedOutAttempts: 40,
     });
   });
 
