@@ -17,6 +17,7 @@ interface GroupOptions extends ApiOptions {
   attributes?: Record<string, string>;
   prefix?: string;
   recursive?: boolean;
+  direct?: boolean;
   maxItems?: number;
   expectedVersion?: number;
 }
@@ -87,9 +88,9 @@ export function registerGroupsCommands(program: Command, ctx: CliContext): void 
     (c) =>
       maxItems(
         c
-          .option('--parent <group>', 'only the children of this group')
+          .option('--parent <group>', 'only the groups below this group (all descendants)')
           .option('--prefix <text>', 'only names starting with this')
-          .option('--recursive', 'with --parent: all descendants'),
+          .option('--direct', 'with --parent: its children only; without: root groups only'),
       ),
     async (s, _args, o) => {
       const { items, nextToken } = await collect(async (token, size) => {
@@ -99,7 +100,7 @@ export function registerGroupsCommands(program: Command, ctx: CliContext): void 
             maxResults: size,
             parentGroup: o.parent,
             namePrefixFilter: o.prefix,
-            recursive: o.recursive,
+            ...(o.direct && { recursive: false }),
           }),
         );
         return { items: r.thingGroups, nextToken: r.nextToken };

@@ -134,7 +134,8 @@ export class GroupsService {
       version: row.version,
       thingGroupProperties: {
         ...(row.description !== null && { thingGroupDescription: row.description }),
-        attributePayload: { attributes },
+        // A group without attributes has no attributePayload, as in AWS (also after an update to {}).
+        ...(Object.keys(attributes).length > 0 && { attributePayload: { attributes } }),
       },
       thingGroupMetadata: {
         ...(row.parent_name !== null && { parentGroupName: row.parent_name }),
@@ -212,7 +213,8 @@ export class GroupsService {
     let parentGroup = input.parentGroup;
     if (input.parentGroup !== undefined) {
       await this.requireGroup(this.ctx.db, input.parentGroup);
-      if (input.recursive === true) {
+      // AWS lists every descendant of parentGroup unless recursive is false.
+      if (input.recursive !== false) {
         within = (await groups.selfAndDescendants(this.ctx.db, [input.parentGroup])).filter(
           (n) => n !== input.parentGroup,
         );

@@ -24,7 +24,11 @@ export function checkName(v: Validator, field: string, value: unknown, required 
   v.string(field, value, NAME_RULE);
 }
 
-/** An empty-string value removes the attribute when merging (AWS UpdateThing semantics). */
+/**
+ * UpdateThing / UpdateThingGroup: an empty-string value removes the attribute, with or without
+ * merge ("To remove an attribute, call UpdateThing with an empty attribute value"); without merge
+ * the given attributes replace all others.
+ */
 export function mergeAttributes(
   current: Record<string, string>,
   payload: AttributePayload | undefined,
@@ -32,7 +36,7 @@ export function mergeAttributes(
   if (!payload?.attributes) return current;
   const next = payload.merge ? { ...current } : {};
   for (const [k, val] of Object.entries(payload.attributes)) {
-    if (val === '' && payload.merge) delete next[k];
+    if (val === '') delete next[k];
     else next[k] = val;
   }
   return next;

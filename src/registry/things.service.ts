@@ -61,7 +61,8 @@ export class ThingsService {
       v.string('billingGroupName', input.billingGroupName, NAME_RULE);
       checkAttributePayload(v, 'attributePayload', input.attributePayload);
     });
-    const attributes = mergeAttributes({}, { attributes: input.attributePayload?.attributes ?? {}, merge: false });
+    // CreateThing stores the attributes as given (an empty value is a value here, not a removal).
+    const attributes = { ...(input.attributePayload?.attributes ?? {}) };
     const row: repo.ThingRow = {
       name: input.thingName,
       id: newUuid(),

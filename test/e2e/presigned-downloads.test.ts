@@ -273,7 +273,7 @@ describe('presigned URLs in job documents, downloaded by a device (spec 6.1, 8)'
     expect(String(open.payload.message)).toContain('confused-deputy conditions');
   });
 
-  it('reads documentSource from a versioned bucket once, at creation', async () => {
+  it('reads documentSource once, at creation, from any bucket unless the document is code-signed', async () => {
     const first = { operation: 'from-s3', step: 1 };
     await s3.send(new PutObjectCommand({ Bucket: 'firmware', Key: 'jobs/doc one.json', Body: JSON.stringify(first) }));
     await iot.send(
@@ -301,17 +301,32 @@ describe('presigned URLs in job documents, downloaded by a device (spec 6.1, 8)'
     expect(missing.name).toBe('InvalidRequestException');
     expect(missing.message).toContain('The specified key does not exist');
 
+    // AWS (and its Device Client tutorial) reads a document from a plain bucket too.
     await s3.send(new CreateBucketCommand({ Bucket: 'plain' }));
-    await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'doc.json', Body: '{}' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'doc.json', Body: '{"operation":"plain"}' }));
+    await iot.send(
+      new CreateJobCommand({
+        jobId: 'from-plain',
+        targets: [thingArn],
+        documentSource: 'https://plain.s3.us-east-1.amazonaws.com/doc.json',
+      }),
+    );
+    expect(JSON.parse((await iot.send(new GetJobDocumentCommand({ jobId: 'from-plain' }))).document!)).toEqual({
+      operation: 'plain',
+    });
+    // Only a code-signed document must come from a versioned bucket.
+    const signed = '{"sig":"${aws:iot:code-sign-signature:s3://us-east-1.firmware/fw.bin@v1}"}';
+    await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'signed.json', Body: signed }));
     const unversioned = await refusal(
       iot.send(
         new CreateJobCommand({
-          jobId: 'from-plain',
+          jobId: 'from-plain-signed',
           targets: [thingArn],
-          documentSource: 'https://plain.s3.us-east-1.amazonaws.com/doc.json',
+          documentSource: 'https://plain.s3.us-east-1.amazonaws.com/signed.json',
         }),
       ),
     );
+    expect(unversioned.name).toBe('InvalidRequestException');
     expect(unversioned.message).toContain('bucket plain is not versioned');
   });
 });

@@ -44,6 +44,11 @@ export class RestJsonAdapter implements AwsServiceAdapter {
   }
 
   async handle(req: AwsRequest, _body: Readable, reply: FastifyReply): Promise<void> {
+    // An empty path label (`GET /things/t/jobs/`, what a shell makes of `--job-id "$next"`) must
+    // not fall through to the shorter route (GetPendingJobExecutions): it is a bad request.
+    if (/\/\/|.\/$/.test(req.rawPath)) {
+      throw new ServiceError('InvalidRequest', `A path label in ${req.method} ${req.rawPath} is empty.`);
+    }
     const match = this.routes.match(req.method, req.rawPath);
     if (!match) {
       throw new ServiceError(
