@@ -8,6 +8,7 @@ import {
   UpdateThingCommand,
   UpdateThingGroupCommand,
   type IoTClient,
+  type ListThingGroupsCommandInput,
 } from '@aws-sdk/client-iot';
 import { awsCli, type CliResult } from '../helpers/aws-cli.js';
 import { DIALECTS } from '../helpers/postgres.js';
@@ -24,7 +25,7 @@ describe.each(DIALECTS)('registry gaps on %s', (dialect) => {
   });
   afterAll(async () => t?.stop());
 
-  const groupNames = async (input: ConstructorParameters<typeof ListThingGroupsCommand>[0]) =>
+  const groupNames = async (input: ListThingGroupsCommandInput) =>
     ((await iot.send(new ListThingGroupsCommand(input))).thingGroups ?? []).map((g) => g.groupName).sort();
 
   it('lists every descendant of parentGroup unless recursive is false', async () => {
