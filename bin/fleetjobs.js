@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `npm ci && npm start` needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/, made by `npm run build`; `npm start` builds it when stale).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('fleetjobs: not built yet: run `npm run build` in the fleetjobs directory\n');
+  process.exit(2);
+}
+await import(main.href);

@@ -1,9 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SignerClient } from '@aws-sdk/client-signer';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SignerClient } from '@aws-sdk/client-signer';
 import type { Clock } from '../clock.js';
 import { resolveConnection, type Connection, type ConnectionFlags, type Environment } from './connection.js';
 import { Output, parseOutputFormat } from './output.js';
@@ -26,6 +26,25 @@ export interface ApiOptions extends ConnectionFlags {
 
 interface Destroyable {
   destroy(): void;
+}
+
+/** What commands use of the S3, IAM and Signer clients. */
+type Sender<C extends { send: unknown }> = Pick<C, 'send'> & Destroyable;
+
+/**
+ * A client whose SDK package is imported at its first request: most commands need only the IoT
+ * client, and each other client costs a command's start about a tenth of a second.
+ */
+function lazyClient<C extends Destroyable & { send: (...a: never[]) => Promise<unknown> }>(
+  load: () => Promise<C>,
+): Sender<C> {
+  let made: Promise<C> | undefined;
+  let client: C | undefined;
+  const send = async (...args: Parameters<C['send']>): Promise<unknown> => {
+    made ??= load().then((c) => (client = c));
+    return (await made).send(...args);
+  };
+  return { send: send as C['send'], destroy: () => client?.destroy() };
 }
 
 /** One command run: the resolved connection, its output and lazily made SDK clients. */
@@ -56,16 +75,24 @@ export class Session {
   }
 
   /** Path-style: our server serves every bucket on one host. */
-  s3(): S3Client {
-    return this.client('s3', () => new S3Client({ ...this.base(), forcePathStyle: true }));
+  s3(): Sender<S3Client> {
+    return this.client('s3', () =>
+      lazyClient(
+        async () => new (await import('@aws-sdk/client-s3')).S3Client({ ...this.base(), forcePathStyle: true }),
+      ),
+    );
   }
 
-  iam(): IAMClient {
-    return this.client('iam', () => new IAMClient(this.base()));
+  iam(): Sender<IAMClient> {
+    return this.client('iam', () =>
+      lazyClient(async () => new (await import('@aws-sdk/client-iam')).IAMClient(this.base())),
+    );
   }
 
-  signer(): SignerClient {
-    return this.client('signer', () => new SignerClient(this.base()));
+  signer(): Sender<SignerClient> {
+    return this.client('signer', () =>
+      lazyClient(async () => new (await import('@aws-sdk/client-signer')).SignerClient(this.base())),
+    );
   }
 
   close(): void {

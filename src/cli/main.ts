@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,27 +6,64 @@ import { Command, CommanderError } from 'commander';
 import { systemClock } from '../clock.js';
 import type { CliContext, Io } from './context.js';
 import { classify, describeError, EXIT_CODES } from './exit-codes.js';
-import { registerAgentCommand } from './agent.command.js';
-import { registerCertificatesCommands } from './certificates.command.js';
-import { registerConfigCommands } from './config.command.js';
-import { registerDeviceCommands } from './device.command.js';
-import { registerExecutionsCommands } from './executions.command.js';
-import { registerFilesCommands } from './files.command.js';
-import { registerGroupsCommands } from './groups.command.js';
-import { registerJobsCommands } from './jobs.command.js';
-import { registerRolesCommands } from './roles.command.js';
-import { registerServeCommand } from './serve.command.js';
-import { registerSigningCommands } from './signing.command.js';
-import { registerSimulateCommand } from './simulate.command.js';
-import { registerTemplatesCommands } from './templates.command.js';
-import { registerThingsCommands } from './things.command.js';
-import { registerVerifyCommand } from './verify.command.js';
-import { registerWatchCommand } from './watch.command.js';
 
-export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
+// The same relative path from src/cli and from the compiled dist/cli.
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+/**
+ * The command areas and the modules that define them. A command line loads only its own area's
+ * module (and through it only the SDK clients it uses), so `fleetjobs --version` or
+ * `fleetjobs things list` does not pay for the server, the agent or every AWS client.
+ */
+const jobsArea = async (): Promise<Register> => {
+  const [jobs, watch, executions] = await Promise.all([
+    import('./jobs.command.js'),
+    import('./watch.command.js'),
+    import('./executions.command.js'),
+  ]);
+  return (program, ctx) => {
+    const cmd = jobs.registerJobsCommands(program, ctx);
+    watch.registerWatchCommand(cmd, ctx);
+    executions.registerExecutionsCommands(program, cmd, ctx);
+  };
+};
+export const AREAS: ReadonlyArray<readonly [name: string, load: () => Promise<Register>]> = [
+  ['serve', async () => (await import('./serve.command.js')).registerServeCommand],
+  ['things', async () => (await import('./things.command.js')).registerThingsCommands],
+  ['groups', async () => (await import('./groups.command.js')).registerGroupsCommands],
+  ['certificates', async () => (await import('./certificates.command.js')).registerCertificatesCommands],
+  ['device', async () => (await import('./device.command.js')).registerDeviceCommands],
+  // `jobs executions JOB` and `executions ...` live in one area: each registers into the other.
+  ['jobs', jobsArea],
+  ['executions', jobsArea],
+  ['templates', async () => (await import('./templates.command.js')).registerTemplatesCommands],
+  ['files', async () => (await import('./files.command.js')).registerFilesCommands],
+  ['roles', async () => (await import('./roles.command.js')).registerRolesCommands],
+  ['signing', async () => (await import('./signing.command.js')).registerSigningCommands],
+  ['verify', async () => (await import('./verify.command.js')).registerVerifyCommand],
+  ['agent', async () => (await import('./agent.command.js')).registerAgentCommand],
+  ['simulate', async () => (await import('./simulate.command.js')).registerSimulateCommand],
+  ['config', async () => (await import('./config.command.js')).registerConfigCommands],
+];
+
+/** The areas a command line needs: its own, none for `--version`, all for help or an unknown command. */
+export function areasFor(argv: readonly string[]): Array<() => Promise<Register>> {
+  const first = argv[0];
+  const own = AREAS.find(([name]) => name === first);
+  if (own) return [own[1]];
+  if (argv.length === 1 && (first === '--version' || first === '-V')) return [];
+  return [...new Set(AREAS.map(([, load]) => load))];
+}
+
+/** The program with the areas `argv` needs (all of them when argv is not given). */
+export async function buildProgram(ctx: CliContext = { io: processIo() }, argv?: readonly string[]): Promise<Command> {
   const program = new Command('fleetjobs')
     .description('fleetjobs: AWS IoT Jobs compatible fleet update service')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
@@ -34,28 +71,14 @@ export function buildProgram(ctx: CliContext = { io: processIo() }): Command {
       // One readable line, like every other error of the CLI.
       outputError: (s, write) => write(`fleetjobs: ${s.replace(/^error: /, '').trim()}\n`),
     });
-  registerServeCommand(program);
-  registerThingsCommands(program, ctx);
-  registerGroupsCommands(program, ctx);
-  registerCertificatesCommands(program, ctx);
-  registerDeviceCommands(program, ctx);
-  const jobs = registerJobsCommands(program, ctx);
-  registerWatchCommand(jobs, ctx);
-  registerExecutionsCommands(program, jobs, ctx);
-  registerTemplatesCommands(program, ctx);
-  registerFilesCommands(program, ctx);
-  registerRolesCommands(program, ctx);
-  registerSigningCommands(program, ctx);
-  registerVerifyCommand(program, ctx);
-  registerAgentCommand(program, ctx);
-  registerSimulateCommand(program, ctx);
-  registerConfigCommands(program, ctx);
+  const registers = await Promise.all((argv ? areasFor(argv) : [...new Set(AREAS.map(([, l]) => l))]).map((l) => l()));
+  for (const register of registers) register(program, ctx);
   return program;
 }
 
 /** Runs one command line and answers its exit code (README "Exit codes"); never calls process.exit. */
 export async function runCli(argv: string[], io: Io): Promise<number> {
-  const program = buildProgram({ io });
+  const program = await buildProgram({ io }, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_CODES.ok.code;

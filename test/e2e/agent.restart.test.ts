@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { DescribeJobExecutionCommand } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeSigner, eventually, handlerDir, startFileServer, type FileServer } from '../helpers/agent.js';
-import { cli, cliEnv, FLEETJOBS_BIN } from '../helpers/cli.js';
+import { cli, cliEnv } from '../helpers/cli.js';
+import { ensureCompiled, FLEETJOBS_BIN } from '../helpers/compiled.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** The agent as a real process, so that it can be killed without any chance to clean up. */
@@ -33,6 +34,7 @@ describe('fleetjobs agent: a restart in the middle of a job', () => {
   const firmware = Buffer.from('signed firmware image '.repeat(20_000));
 
   beforeAll(async () => {
+    await ensureCompiled();
     t = await startTestServer();
     work = mkdtempSync(join(tmpdir(), 'fj-restart-'));
     files = await startFileServer({ 'fw.bin': firmware }, { stallFirst: 100_000 });

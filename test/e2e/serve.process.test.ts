@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateThingCommand, IoTClient } from '@aws-sdk/client-iot';
 import { awsCli } from '../helpers/aws-cli.js';
+import { ensureCompiled, FLEETJOBS_BIN as BIN } from '../helpers/compiled.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetjobs.js');
 const FREE_PORTS = ['--http', '127.0.0.1:0', '--mqtt', '127.0.0.1:0', '--device-https', '127.0.0.1:0'];
 
 interface Started {
@@ -48,6 +48,8 @@ async function exitOf(child: ChildProcess): Promise<{ code: number | null; stder
 }
 
 describe('fleetjobs serve as a process', () => {
+  beforeAll(ensureCompiled);
+
   it('prints the ready line, writes endpoints.json, prints generated credentials once, stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fj-serve-'));
     const first = await startServe(dataDir);

@@ -6,9 +6,8 @@ import { Writable } from 'node:stream';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { Io } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
+import { ensureCompiled, FLEETJOBS_BIN } from './compiled.js';
 import type { TestServer } from './server.js';
-
-export const FLEETJOBS_BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetjobs.js');
 
 export interface CliRun {
   code: number;
@@ -81,11 +80,12 @@ export function cliEnv(t: TestServer): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs bin/fleetjobs.js as a real process. */
-export function cliProcess(
+/** Runs bin/fleetjobs.js as a real process: the compiled CLI, as users run it. */
+export async function cliProcess(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ): Promise<CliRun> {
+  await ensureCompiled();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FLEETJOBS_BIN, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },

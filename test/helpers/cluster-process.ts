@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SharedSettings } from './cluster.js';
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'fleetjobs.js');
+import { ensureCompiled, FLEETJOBS_BIN as BIN } from './compiled.js';
 
 export interface ReplicaProcess {
   name: string;
@@ -29,6 +28,7 @@ export async function spawnReplica(
   name: string,
   extraFlags: string[] = [],
 ): Promise<ReplicaProcess> {
+  await ensureCompiled();
   const dataDir = mkdtempSync(join(tmpdir(), `fj-${name}-`));
   const args = [
     BIN,
