@@ -32,6 +32,23 @@ const PATTERN_TEXT = new Map<RegExp, string>([
   [PATTERNS.arn, '^arn:[!-~]+$'],
 ]);
 
+/**
+ * AWS treats a JSON null as an absent member (restJson1: optional members may be written as null
+ * by SDKs and JSON libraries that serialize unset fields). Every request body passes here once,
+ * at the protocol boundary, so no service ever sees a null: `x ?? default` and `x !== undefined`
+ * then mean the same thing everywhere. A null required member still fails as
+ * "Member must not be null"; a null list element is kept, for `list` to refuse.
+ */
+export function absentNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => absentNulls(item)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== null) out[k] = absentNulls(v);
+  }
+  return out as T;
+}
+
 const show = (value: unknown): string => {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > 100 ? `${text.slice(0, 100)}...` : text;
@@ -136,6 +153,9 @@ export class Validator {
       return false;
     }
     const before = this.errors.length;
+    if (value.some((item) => item === null || item === undefined)) {
+      this.fail(`${field}.member`, null, 'Member must not be null');
+    }
     if (rule.min !== undefined && value.length < rule.min) {
       this.fail(field, value, `Member must have length greater than or equal to ${rule.min}`);
     }

@@ -2,7 +2,7 @@ import type { Updateable } from 'kysely';
 import type { ServiceContext } from '../context.js';
 import { ServiceError } from '../errors.js';
 import type { Executor } from '../store/database.js';
-import { validate } from '../validation.js';
+import { absentNulls, validate } from '../validation.js';
 import {
   checkDeviceStatus,
   checkJobIdOrNext,
@@ -129,6 +129,8 @@ export class DeviceJobsService {
     input: { statusDetails?: Record<string, string>; stepTimeoutInMinutes?: number } = {},
     namespaceId?: string,
   ): Promise<{ execution?: DeviceExecution }> {
+    // MQTT requests reach the service without the restJson parser: nulls are absent here too.
+    input = absentNulls(input);
     const statusDetails = coerceDetails(input.statusDetails) as Record<string, string> | undefined;
     validate((v) => {
       checkThingAndNamespace(v, thingName, namespaceId);
@@ -192,6 +194,7 @@ export class DeviceJobsService {
     input: { executionNumber?: number; includeJobDocument?: boolean } = {},
     namespaceId?: string,
   ): Promise<{ execution?: DeviceExecution }> {
+    input = absentNulls(input);
     validate((v) => {
       checkThingAndNamespace(v, thingName, namespaceId);
       checkJobIdOrNext(v, jobIdOrNext);
@@ -215,6 +218,7 @@ export class DeviceJobsService {
     input: UpdateInput,
     namespaceId?: string,
   ): Promise<{ executionState?: ExecutionState; jobDocument?: string }> {
+    input = absentNulls(input);
     const statusDetails = coerceDetails(input.statusDetails) as Record<string, string> | undefined;
     validate((v) => {
       checkThingAndNamespace(v, thingName, namespaceId);

@@ -1,4 +1,5 @@
 import { ServiceError } from '../../errors.js';
+import { absentNulls } from '../../validation.js';
 import { parseQuery, type Headers, type SignatureInfo } from './sigv4.js';
 
 /** The caller, as established by the signature. */
@@ -83,5 +84,5 @@ export function parseJsonBody(raw: Buffer | undefined): Record<string, unknown> 
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ServiceError('InvalidRequest', 'The request body must be a JSON object.');
   }
-  return parsed as Record<string, unknown>;
+  return absentNulls(parsed as Record<string, unknown>);
 }
