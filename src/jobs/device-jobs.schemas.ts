@@ -8,10 +8,17 @@ import { detailsOf } from './job-render.js';
 export const PENDING_LIST_LIMIT = 10;
 export const NEXT = '$next';
 
-/** spec 4.3 / 7: at most 10 pairs, keys [a-zA-Z0-9:_-]{1,128}, values 1-1024 without control characters. */
+/**
+ * spec 4.3 / 5.3 / 7: at most 10 pairs, keys [a-zA-Z0-9:_-]{1,128}, values 1-1024 characters.
+ * Values take any character: the model's `[^\p{C}]+` is not what AWS enforces on device updates
+ * (the AWS IoT Device Client reports handler stdout / stderr with newlines and gets SUCCEEDED
+ * from AWS), and a rejection is final for that client, which would leave the thing's queue
+ * blocked behind an IN_PROGRESS execution. Values are stored as JSON text, so even NUL survives
+ * both databases. Length and count limits stay: the Device Client itself cuts to 1,024.
+ */
 export const STATUS_DETAILS_RULES = {
   key: { min: 1, max: 128, pattern: PATTERNS.thingName },
-  value: { min: 1, max: 1024, pattern: PATTERNS.noControl },
+  value: { min: 1, max: 1024 },
   maxEntries: 10,
 } as const;
 

@@ -3,7 +3,7 @@ import { epochSeconds, systemClock, type Clock } from '../clock.js';
 import type { Db, Dialect } from '../store/database.js';
 import type { DeviceJobsApi } from '../protocols/mqtt/device-jobs-api.js';
 import { headKey, notifyNextPayload, notifyPayload, pendingKey } from '../protocols/mqtt/jobs-payloads.js';
-import { notifyNamespaceTopic, notifyNextTopic, notifyTopic } from '../protocols/mqtt/subscribe-replay.js';
+import { notifyNamespaceTopic, notifyNextTopic, notifyTopic } from '../protocols/mqtt/notify-topics.js';
 import * as repo from './notifier.repository.js';
 import { yieldToEventLoop } from '../store/yield.js';
 import type { OutboxSignal } from './outbox-signal.js';

@@ -141,7 +141,7 @@ describe.each(DIALECTS)('DeviceJobsService on %s', (dialect) => {
       await expect(f.deviceJobs.updateJobExecution(t, j, { status })).rejects.toMatchObject({ code: 'InvalidRequest' });
     }
     const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v']));
-    for (const statusDetails of [eleven, { k: 'x'.repeat(1025) }, { 'bad key': 'v' }, { k: '' }, { k: 'a\u0007' }]) {
+    for (const statusDetails of [eleven, { k: 'x'.repeat(1025) }, { 'bad key': 'v' }, { k: '' }]) {
       await expect(
         f.deviceJobs.updateJobExecution(t, j, { status: 'IN_PROGRESS', statusDetails }),
       ).rejects.toMatchObject({ code: 'InvalidRequest' });
@@ -157,6 +157,10 @@ describe.each(DIALECTS)('DeviceJobsService on %s', (dialect) => {
       status: 'QUEUED',
       versionNumber: 1,
     });
+    // Control characters are what device software sends (handler output): taken and kept as sent.
+    const output = { stdout: 'a\n\tb\r\n'.repeat(100).slice(0, 1024), stderr: 'bell\u0007 nul\u0000 esc\u001b[0m' };
+    await f.deviceJobs.updateJobExecution(t, j, { status: 'IN_PROGRESS', statusDetails: output });
+    expect((await f.deviceJobs.describeJobExecution(t, j)).execution?.statusDetails).toEqual(output);
   });
 
   it('reports the time left before the in-progress or step timer runs out (spec 3.7)', async () => {

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { DeviceIdentityService } from '../../certificates/device-identity.service.js';
 import type { Arns } from '../../arns.js';
@@ -22,7 +22,17 @@ export interface DeviceHttpsOptions {
   identity: DeviceIdentityService;
   arns: Arns;
   logger: Logger;
+  /** Serves a connection that asked ALPN `x-amzn-mqtt-ca` (the MQTT broker). */
+  mqtt: (socket: TLSSocket) => void;
 }
+
+/**
+ * AWS IoT serves MQTT and HTTPS on one port (443), told apart by TLS ALPN: `x-amzn-mqtt-ca` is
+ * MQTT (the AWS IoT Device Client knows no other way to connect), `x-amzn-http-ca`, `http/1.1`
+ * or none is HTTPS. The server's order decides when a client offers several.
+ */
+export const MQTT_ALPN = 'x-amzn-mqtt-ca';
+const ALPN_PROTOCOLS = [MQTT_ALPN, 'x-amzn-http-ca', 'http/1.1'];
 
 /**
  * The device HTTPS listener (spec 1.1 "HTTP TLS", port 8443 on AWS): the jobs data plane
@@ -32,13 +42,21 @@ export interface DeviceHttpsOptions {
  */
 export class DeviceHttpsListener {
   private app: FastifyInstance | undefined;
+  /** MQTT connections handed to the broker: the HTTP server's close would wait for them. */
+  private readonly mqttSockets = new Set<TLSSocket>();
 
   constructor(private readonly o: DeviceHttpsOptions) {}
 
   async start(): Promise<AddressInfo> {
     const app = Fastify({
       logger: false,
-      https: { ...this.o.tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      https: {
+        ...this.o.tls,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+        ALPNProtocols: ALPN_PROTOCOLS,
+      },
       routerOptions: { maxParamLength: 8192 },
       return503OnClosing: true,
     });
@@ -49,8 +67,36 @@ export class DeviceHttpsListener {
     app.all('/*', route);
     app.all('/', route);
     this.app = app;
+    this.routeMqtt(app.server as unknown as TlsServer);
     await app.listen({ host: this.o.listen.host, port: this.o.listen.port });
     return app.server.address() as AddressInfo;
+  }
+
+  /**
+   * Hands connections that asked for MQTT to the broker before the HTTP server sees them. They
+   * follow the MQTT listener's rule: a client certificate from a trusted CA, verified by TLS
+   * (this listener only requests one, for the presigned downloads that come without).
+   */
+  private routeMqtt(server: TlsServer): void {
+    const http = server.listeners('secureConnection') as ((socket: TLSSocket) => void)[];
+    server.removeAllListeners('secureConnection');
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol !== MQTT_ALPN) {
+        for (const listener of http) listener.call(server, socket);
+        return;
+      }
+      if (!socket.authorized) {
+        this.o.logger.debug(
+          { reason: String(socket.authorizationError) },
+          'MQTT over ALPN refused: no trusted certificate',
+        );
+        socket.destroy();
+        return;
+      }
+      this.mqttSockets.add(socket);
+      socket.once('close', () => this.mqttSockets.delete(socket));
+      this.o.mqtt(socket);
+    });
   }
 
   /** New trusted CAs (RegisterCACertificate / UpdateCACertificate) apply to new connections. */
@@ -62,6 +108,7 @@ export class DeviceHttpsListener {
   }
 
   async stop(): Promise<void> {
+    for (const socket of this.mqttSockets) socket.destroy();
     await this.app?.close();
   }
 

@@ -12,7 +12,6 @@ import type { DeviceJobsApi } from './device-jobs-api.js';
 import { JobsRequestHandler } from './jobs-requests.js';
 import { parseJobsTopic } from './jobs-topics.js';
 import { ThingRateLimiter, type RateLimit } from './rate-limit.js';
-import { SubscribeReplay } from './subscribe-replay.js';
 import type { TopicPolicy } from './topic-policy.js';
 import type { AedesCluster } from './cluster.js';
 
@@ -41,6 +40,19 @@ export interface BrokerOptions {
 
 const NOT_AUTHORIZED = 5;
 const IDENTIFIER_REJECTED = 2;
+/** MQTT 5 reason code 0x95 (Packet too large) on the DISCONNECT a v5 client is sent. */
+const PACKET_TOO_LARGE = 0x95;
+
+/**
+ * AWS IoT's message size limit (spec 7, STACK.md): a payload over 128 KiB is refused by
+ * closing the connection (MQTT 5 clients first get DISCONNECT 0x95). The packet limit adds room
+ * for the topic (AWS: 256 bytes) and MQTT 5 properties; Aedes enforces it as soon as a packet's
+ * fixed header is read, so an oversized message is never buffered.
+ */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 8 * 1024;
+/** AWS IoT's default persistent-session expiry (1 hour) bounds what an MQTT 5 client may ask for. */
+const SESSION_EXPIRY_LIMIT_SECONDS = 3600;
 
 function refuse(message: string, returnCode: number): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode });
@@ -54,7 +66,6 @@ export class MqttBroker {
   private readonly identities = new Map<Client, DeviceIdentity>();
   private readonly queues = new Map<Client, Promise<void>>();
   private readonly requests: JobsRequestHandler;
-  private readonly replay: SubscribeReplay;
   private readonly limiter: ThingRateLimiter;
   private aedes!: Aedes;
   private server!: Server;
@@ -64,7 +75,6 @@ export class MqttBroker {
   constructor(private readonly o: BrokerOptions) {
     this.limiter = new ThingRateLimiter(o.clock, o.rateLimit);
     this.requests = new JobsRequestHandler({ jobs: o.jobs, clock: o.clock, logger: o.logger, limiter: this.limiter });
-    this.replay = new SubscribeReplay({ jobs: o.jobs, clock: o.clock, logger: o.logger });
   }
 
   async start(): Promise<AddressInfo> {
@@ -80,14 +90,14 @@ export class MqttBroker {
       authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
       authorizeForward: (_client, packet) => this.forward(packet),
       drainTimeout: 30_000,
+      maximumPacketSize: MAX_PACKET_BYTES,
+      sessionExpiryIntervalLimit: SESSION_EXPIRY_LIMIT_SECONDS,
     });
     await this.aedes.listen();
     this.aedes.on('clientDisconnect', (client) => this.forget(client));
-    this.aedes.on('clientError', (client) => this.forget(client));
-    this.aedes.on('subscribe', (subs, client) => this.onSubscribe(subs, client));
     const tls = await this.o.tls();
     this.server = createServer({ ...tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
-    this.server.on('secureConnection', (socket) => this.aedes.handle(socket));
+    this.server.on('secureConnection', (socket) => this.handleConnection(socket));
     this.server.on('tlsClientError', (err) => this.o.logger.debug({ err }, 'MQTT TLS handshake refused'));
     this.server.listen(this.o.listen.port, this.o.listen.host);
     await once(this.server, 'listening');
@@ -111,6 +121,14 @@ export class MqttBroker {
       dup: false,
     };
     return new Promise((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * Serves one TLS connection whose client certificate the TLS layer verified: the MQTT listener's
+   * own, and the device HTTPS listener's when the client asks ALPN `x-amzn-mqtt-ca` (port 443).
+   */
+  handleConnection(socket: TLSSocket): void {
+    this.aedes.handle(socket);
   }
 
   get connectedDevices(): number {
@@ -140,6 +158,9 @@ export class MqttBroker {
     if (!client.id) throw refuse('the client id must be the thing name', IDENTIFIER_REJECTED);
     try {
       this.identities.set(client, await this.o.identity.authorize(peer.raw, client.id));
+      // Not on 'clientError': Aedes reports an MQTT 5 client's refused publish there too, and
+      // that client stays connected (PUBACK 0x87); the identity goes when the socket does.
+      client.conn.once('close', () => this.forget(client));
       return true;
     } catch (err) {
       if (!(err instanceof ServiceError)) throw err;
@@ -151,6 +172,7 @@ export class MqttBroker {
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
     const identity = client && this.identities.get(client);
     if (!client || !identity) return new Error('not authenticated');
+    if ((packet.payload as Buffer).length > MAX_PAYLOAD_BYTES) return this.tooLarge(client, packet);
     if (!this.o.policy.canPublish(identity.thingName, packet.topic)) {
       this.o.logger.info({ thing: identity.thingName, topic: packet.topic }, 'MQTT publish refused');
       return new Error(`publishing to ${packet.topic} is not allowed`);
@@ -161,12 +183,27 @@ export class MqttBroker {
       // The service consumes requests: never retained, never routed to subscribers (see forward).
       packet.retain = false;
       const admitted = this.requests.admit(identity.thingName);
+      const route = replyRoute(client, packet);
       this.enqueue(client, async () => {
         const reply = await this.requests.handle(packet.topic, parsed, packet.payload as Buffer, admitted);
-        await this.sendTo(client, reply.topic, reply.payload, packet.qos === 0 ? 0 : 1);
+        await this.sendTo(
+          client,
+          route.topic ?? reply.topic,
+          reply.payload,
+          packet.qos === 0 ? 0 : 1,
+          route.properties,
+        );
       });
     }
     return null;
+  }
+
+  /** spec 7: a message over 128 KiB closes the connection (MQTT 5: DISCONNECT 0x95 first). */
+  private tooLarge(client: Client, packet: PublishPacket): Error {
+    const bytes = (packet.payload as Buffer).length;
+    this.o.logger.info({ clientId: client.id, topic: packet.topic, bytes }, 'MQTT message over 128 KiB refused');
+    if (client.version === 5) client.disconnect({ reasonCode: PACKET_TOO_LARGE }, () => undefined);
+    return new Error(`the message is ${bytes} bytes; at most ${MAX_PAYLOAD_BYTES} are allowed`);
   }
 
   /** spec 5.2: a device's requests are handled in the order it sent them. */
@@ -178,7 +215,13 @@ export class MqttBroker {
   }
 
   /** spec 5.2: replies go to the requesting connection only, subscribed or not, exactly once. */
-  private sendTo(client: Client, topic: string, payload: unknown, qos: 0 | 1): Promise<void> {
+  private sendTo(
+    client: Client,
+    topic: string,
+    payload: unknown,
+    qos: 0 | 1,
+    properties?: PublishPacket['properties'],
+  ): Promise<void> {
     if (client.closed) return Promise.resolve();
     const packet: PublishPacket = {
       cmd: 'publish',
@@ -187,6 +230,7 @@ export class MqttBroker {
       qos,
       retain: false,
       dup: false,
+      ...(properties && { properties }),
     };
     return new Promise((resolve) => client.publish(packet, () => resolve()));
   }
@@ -195,7 +239,7 @@ export class MqttBroker {
     const identity = this.identities.get(client);
     if (identity && this.o.policy.canSubscribe(identity.thingName, sub.topic)) return sub;
     this.o.logger.info({ thing: identity?.thingName, filter: sub.topic }, 'MQTT subscription refused');
-    // MQTT 3.1.1: SUBACK 0x80 for this filter, the connection stays.
+    // SUBACK 0x80 (MQTT 3.1.1) or 0x87 Not authorized (MQTT 5) for this filter; the connection stays.
     return null;
   }
 
@@ -205,18 +249,6 @@ export class MqttBroker {
     if ((packet as { clientId?: string }).clientId === undefined) return packet;
     const kind = parseJobsTopic(packet.topic).kind;
     return kind === 'request' || kind === 'unknown' ? null : packet;
-  }
-
-  private onSubscribe(subs: Subscription[], client: Client): void {
-    const identity = this.identities.get(client);
-    if (!identity) return;
-    // Negated subscriptions are reported with qos 128.
-    const filters = subs.filter((s) => (s.qos as number) !== 128).map((s) => s.topic);
-    this.enqueue(client, async () => {
-      for (const message of await this.replay.messagesFor(identity.thingName, filters)) {
-        await this.sendTo(client, message.topic, message.payload, 1);
-      }
-    });
   }
 
   private forget(client: Client): void {
@@ -241,4 +273,23 @@ export class MqttBroker {
       this.o.logger.error({ err }, 'device sweep failed');
     }
   }
+}
+
+/**
+ * MQTT 5 request/response (MQTT 5.0 4.10): a request's Correlation Data comes back on its reply,
+ * and a request that names a Response Topic is answered there instead of on `<topic>/accepted` or
+ * `/rejected`. Either way the reply goes to the requesting connection alone (sendTo), so a
+ * Response Topic can never reach another device. MQTT 3.1.1 packets carry no properties.
+ */
+function replyRoute(
+  client: Client,
+  packet: PublishPacket,
+): { topic?: string; properties?: PublishPacket['properties'] } {
+  if (client.version !== 5 || !packet.properties) return {};
+  const { responseTopic, correlationData } = packet.properties;
+  const usable = responseTopic !== undefined && responseTopic !== '' && !/[+#]/.test(responseTopic);
+  return {
+    ...(usable && { topic: responseTopic }),
+    ...(correlationData !== undefined && { properties: { correlationData } }),
+  };
 }

@@ -88,6 +88,7 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
       identity: services.deviceIdentity,
       arns: services.ctx.arns,
       logger: o.logger,
+      mqtt: (socket) => broker.handleConnection(socket),
     });
     const deviceHttps = await https.start();
     stops.push(() => https.stop());

@@ -14,11 +14,19 @@ const STATEFUL_CODES = new Set(['InvalidStateTransition', 'VersionMismatch']);
 
 type Parsed = { ok: true; body: RequestFields } | { ok: false; error: ServiceError };
 
-/** spec 5.3: the payload must be a UTF-8 JSON object; anything else is InvalidJson. */
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * spec 5.3: the payload must be a JSON object; anything else is InvalidJson. Bytes that are not
+ * UTF-8 are read as U+FFFD instead of refusing the request: the AWS IoT Device Client cuts
+ * handler output to its last 1,024 bytes, which can split a multi-byte character, and treats a
+ * rejection as final (the execution would stay IN_PROGRESS and block the thing's queue). JSON's
+ * structure is ASCII, so this never turns a malformed document into a valid one.
+ */
 function parsePayload(payload: Buffer): Parsed {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    value = JSON.parse(utf8.decode(payload));
   } catch {
     return { ok: false, error: new ServiceError('InvalidJson', 'Payload is not valid UTF-8 JSON.') };
   }

@@ -36,6 +36,3 @@ export function filterCovers(allowed: string, requested: string): boolean {
   // A request that ends where a trailing '#' of the allowed filter starts is covered too.
   return a.length === r.length || (a.length === r.length + 1 && a[r.length] === '#');
 }
-
-/** Whether a subscription filter could ever receive `topic` (for the on-subscribe replay). */
-export const filterReaches = topicMatches;

@@ -159,7 +159,7 @@ describe('JobsRequestHandler', () => {
     expect(await other()).toBe('$aws/things/rl/jobs/get/accepted');
   });
 
-  it('rejects a non-string clientToken without echoing it, and bad UTF-8 as InvalidJson', async () => {
+  it('rejects a non-string clientToken without echoing it, and bytes that are not JSON as InvalidJson', async () => {
     const reply = await handle('$aws/things/u/jobs/get', '{"clientToken":5}');
     expect(reply.payload).toMatchObject({ code: 'InvalidRequest' });
     expect(reply.payload).not.toHaveProperty('clientToken');
