@@ -5,7 +5,8 @@ export interface Partition {
   account: string;
 }
 
-export type ArnResource = 'thing' | 'thinggroup' | 'job' | 'jobtemplate' | 'cert' | 'cacert' | 'rolealias';
+export type ArnResource =
+  'thing' | 'thinggroup' | 'thingtype' | 'job' | 'jobtemplate' | 'cert' | 'cacert' | 'rolealias';
 
 /** ARNs of the iot service for this server's region and account (DESIGN.md, spec 3.1). */
 export class Arns {
@@ -16,6 +17,7 @@ export class Arns {
   }
   thing = (name: string): string => this.iot('thing', name);
   thingGroup = (name: string): string => this.iot('thinggroup', name);
+  thingType = (name: string): string => this.iot('thingtype', name);
   job = (id: string): string => this.iot('job', id);
   jobTemplate = (id: string): string => this.iot('jobtemplate', id);
   cert = (id: string): string => this.iot('cert', id);

@@ -12,8 +12,10 @@ import { EndpointService, type DeviceEndpoints } from './registry/endpoint.servi
 import { GroupsService } from './registry/groups.service.js';
 import { RegistryHookList } from './registry/registry.hooks.js';
 import { ThingsService } from './registry/things.service.js';
+import { ThingTypesService } from './registry/thing-types.service.js';
 import * as thingsRepo from './registry/things.repository.js';
 import * as groupsRepo from './registry/groups.repository.js';
+import * as thingTypesRepo from './registry/thing-types.repository.js';
 import type { SigningKeyring } from './signing/keyring.js';
 import { createSigningServices, type SigningServices } from './signing/signing.services.js';
 import { TagsService } from './tags/tags.service.js';
@@ -23,6 +25,7 @@ export interface Services extends CertificateServices, JobServices, SchedulerSer
   ctx: ServiceContext;
   registryHooks: RegistryHookList;
   things: ThingsService;
+  thingTypes: ThingTypesService;
   groups: GroupsService;
   tags: TagsService;
   endpoints: EndpointService;
@@ -42,10 +45,13 @@ export function createServices(
   const tags = new TagsService(ctx);
   tags.registerResourceType('thing', async (db, id) => (await thingsRepo.findThing(db, id)) !== undefined);
   tags.registerResourceType('thinggroup', async (db, id) => (await groupsRepo.findGroup(db, id)) !== undefined);
+  const thingTypes = new ThingTypesService(ctx, tags);
+  tags.registerResourceType('thingtype', async (db, id) => (await thingTypesRepo.findThingType(db, id)) !== undefined);
   const services: Omit<Services, 'signing' | keyof SchedulerServices> = {
     ctx,
     registryHooks,
-    things: new ThingsService(ctx, registryHooks),
+    things: new ThingsService(ctx, registryHooks, thingTypes),
+    thingTypes,
     groups: new GroupsService(ctx, registryHooks),
     tags,
     endpoints: new EndpointService(deviceEndpoints),

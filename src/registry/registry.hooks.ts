@@ -7,6 +7,8 @@ import type { Executor } from '../store/database.js';
  */
 export interface RegistryHooks {
   beforeThingDeleted?(trx: Executor, thingName: string): Promise<void>;
+  /** A thing was created, or its attributes, type, static groups or connectivity changed. */
+  afterThingChanged?(trx: Executor, thingName: string): Promise<void>;
   afterMembershipChanged?(trx: Executor, change: MembershipChange): Promise<void>;
   beforeGroupDeleted?(trx: Executor, groupName: string): Promise<void>;
 }
@@ -27,6 +29,10 @@ export class RegistryHookList implements RegistryHooks {
 
   async beforeThingDeleted(trx: Executor, thingName: string): Promise<void> {
     for (const h of this.hooks) await h.beforeThingDeleted?.(trx, thingName);
+  }
+
+  async afterThingChanged(trx: Executor, thingName: string): Promise<void> {
+    for (const h of this.hooks) await h.afterThingChanged?.(trx, thingName);
   }
 
   async afterMembershipChanged(trx: Executor, change: MembershipChange): Promise<void> {

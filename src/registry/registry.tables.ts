@@ -9,6 +9,17 @@ export interface ThingsTable {
   created_at: number;
 }
 
+export interface ThingTypesTable {
+  name: string;
+  id: string;
+  description: string | null;
+  /** JSON array of attribute names. */
+  searchable_attributes: string;
+  /** Set while the type is deprecated (DeprecateThingType); null again after undoDeprecate. */
+  deprecated_at: number | null;
+  created_at: number;
+}
+
 export interface ThingAttributesTable {
   thing_name: string;
   name: string;
@@ -40,6 +51,7 @@ export interface TagsTable {
 declare module '../store/database.js' {
   interface Database {
     things: ThingsTable;
+    thing_types: ThingTypesTable;
     thing_attributes: ThingAttributesTable;
     thing_groups: ThingGroupsTable;
     thing_group_members: ThingGroupMembersTable;

@@ -1,6 +1,7 @@
 import { ServiceError } from '../errors.js';
 import { newUuid } from '../ids.js';
 import type { ServiceContext } from '../context.js';
+import type { Executor } from '../store/database.js';
 import { decodeToken, toPage, DEFAULT_PAGE_SIZE } from '../store/pagination.js';
 import { MAX_RESULTS_RULE, NAME_RULE, PATTERNS, validate } from '../validation.js';
 import type { RegistryHooks } from './registry.hooks.js';
@@ -35,10 +36,16 @@ export interface ListThingsInput {
 
 const parseAttributes = (json: string): Record<string, string> => JSON.parse(json) as Record<string, string>;
 
+/** What ThingsService asks of thing types (ThingTypesService): may a thing be given this type? */
+export interface ThingTypeRules {
+  checkAssignable(trx: Executor, typeName: string): Promise<void>;
+}
+
 export class ThingsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly hooks: RegistryHooks,
+    private readonly types?: ThingTypeRules,
   ) {}
 
   private describe(row: repo.ThingRow) {
@@ -75,7 +82,9 @@ export class ThingsService {
     const stored = await this.ctx.db.transaction().execute(async (trx) => {
       const existing = await repo.findThing(trx, input.thingName);
       if (existing) return existing;
+      if (row.thing_type_name !== null) await this.types?.checkAssignable(trx, row.thing_type_name);
       await repo.insertThing(trx, row);
+      await this.hooks.afterThingChanged?.(trx, row.name);
       return row;
     });
     if (stored !== row && !sameThingConfig(stored, row)) {
@@ -159,11 +168,14 @@ export class ThingsService {
       }
       const attributes = mergeAttributes(parseAttributes(row.attributes), input.attributePayload);
       const thingType = input.removeThingType ? null : (input.thingTypeName ?? row.thing_type_name);
+      // Things keep a type that was deprecated after they got it; only a new assignment is checked.
+      if (thingType !== null && thingType !== row.thing_type_name) await this.types?.checkAssignable(trx, thingType);
       const ok = await repo.updateThingRow(trx, row.name, row.version, {
         thing_type_name: thingType,
         attributes: JSON.stringify(attributes),
       });
       if (!ok) throw versionConflict('thing', input.thingName, row.version + 1, row.version);
+      await this.hooks.afterThingChanged?.(trx, row.name);
     });
   }
 

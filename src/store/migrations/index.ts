@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_registry.js';
 import * as m0002 from './0002_outbox.js';
+import * as m0003 from './0003_thing_types.js';
 import * as m0010 from './0010_jobs.js';
 import * as m0020 from './0020_certificates.js';
 import * as m0021 from './0021_notifier.js';
@@ -20,6 +21,7 @@ import * as m0061 from './0061_thing_counters.js';
 export const migrations: Record<string, Migration> = {
   '0001_registry': m0001,
   '0002_outbox': m0002,
+  '0003_thing_types': m0003,
   '0010_jobs': m0010,
   '0020_certificates': m0020,
   '0021_notifier': m0021,

@@ -1,5 +1,6 @@
 import type { GroupsService } from '../../../registry/groups.service.js';
 import type { ThingsService } from '../../../registry/things.service.js';
+import type { ThingTypesService } from '../../../registry/thing-types.service.js';
 import type { EndpointService } from '../../../registry/endpoint.service.js';
 import type { TagsService } from '../../../tags/tags.service.js';
 import type { RestJsonAdapter } from '../adapter.js';
@@ -11,6 +12,7 @@ const body = (req: AwsRequest): any => req.body ?? {};
 
 export interface RegistryRouteDeps {
   things: ThingsService;
+  thingTypes: ThingTypesService;
   groups: GroupsService;
   tags: TagsService;
   endpoints: EndpointService;
@@ -86,6 +88,28 @@ export function registerRegistryRoutes(api: RestJsonAdapter, s: RegistryRouteDep
         maxResults: r.query.int('maxResults'),
         nextToken: r.query.string('nextToken'),
       }),
+    )
+    .add('POST', '/thing-types/{thingTypeName}', 'CreateThingType', (r) =>
+      s.thingTypes.createThingType({ ...body(r), thingTypeName: r.params.thingTypeName! }),
+    )
+    .add('GET', '/thing-types/{thingTypeName}', 'DescribeThingType', (r) =>
+      s.thingTypes.describeThingType(r.params.thingTypeName!),
+    )
+    .add('GET', '/thing-types', 'ListThingTypes', (r) =>
+      s.thingTypes.listThingTypes({
+        maxResults: r.query.int('maxResults'),
+        nextToken: r.query.string('nextToken'),
+        thingTypeName: r.query.string('thingTypeName'),
+      }),
+    )
+    .add('PATCH', '/thing-types/{thingTypeName}', 'UpdateThingType', (r) =>
+      s.thingTypes.updateThingType({ ...body(r), thingTypeName: r.params.thingTypeName! }),
+    )
+    .add('POST', '/thing-types/{thingTypeName}/deprecate', 'DeprecateThingType', (r) =>
+      s.thingTypes.deprecateThingType({ ...body(r), thingTypeName: r.params.thingTypeName! }),
+    )
+    .add('DELETE', '/thing-types/{thingTypeName}', 'DeleteThingType', (r) =>
+      s.thingTypes.deleteThingType(r.params.thingTypeName!),
     )
     .add('GET', '/endpoint', 'DescribeEndpoint', (r) => s.endpoints.describeEndpoint(r.query.string('endpointType')))
     .add('POST', '/tags', 'TagResource', (r) => s.tags.tagResource(body(r)))
