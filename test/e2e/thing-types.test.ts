@@ -173,5 +173,5 @@ describe.each(DIALECTS)('thing types on %s', (dialect) => {
     expect(del.stderr).toContain('(InvalidRequestException)');
     const listed = await ok('iot', 'list-thing-types');
     expect((listed.thingTypes as { thingTypeName: string }[]).map((x) => x.thingTypeName)).toContain('meter');
-  });
+  }, 180_000);
 });

@@ -18,12 +18,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // ListThings by type, the "type has things" check on delete and the index's thingTypeName term.
   await db.schema.createIndex('things_type').on('things').columns(['thing_type_name', 'name']).execute();
-  const { rows } = await sql<{ name: string }>`
-    select distinct thing_type_name as name from things where thing_type_name is not null`.execute(db);
-  const now = Date.now();
+  // Such a type was "created" with its first thing.
+  const { rows } = await sql<{ name: string; created_at: number }>`
+    select thing_type_name as name, min(created_at) as created_at from things
+    where thing_type_name is not null group by thing_type_name`.execute(db);
   for (const r of rows) {
     await sql`insert into thing_types (name, id, description, searchable_attributes, deprecated_at, created_at)
-      values (${r.name}, ${randomUUID()}, null, '[]', null, ${now})`.execute(db);
+      values (${r.name}, ${randomUUID()}, null, '[]', null, ${Number(r.created_at)})`.execute(db);
   }
 }
 
