@@ -32,6 +32,9 @@ export const ERROR_CATALOGUE = {
   AccessDenied: { http: 403, aws: 'AccessDeniedException', mqtt: 'InvalidRequest' },
   MissingAuthenticationToken: { http: 403, aws: 'MissingAuthenticationTokenException', mqtt: 'InvalidRequest' },
   InvalidSignature: { http: 403, aws: 'InvalidSignatureException', mqtt: 'InvalidRequest' },
+  // SigV4 refusals S3 names apart (s3.errors.ts); the JSON services call them InvalidSignature.
+  RequestTimeTooSkewed: { http: 403, aws: 'InvalidSignatureException', mqtt: 'InvalidRequest' },
+  WrongSigningRegion: { http: 403, aws: 'InvalidSignatureException', mqtt: 'InvalidRequest' },
   UnrecognizedClient: { http: 403, aws: 'UnrecognizedClientException', mqtt: 'InvalidRequest' },
   ResourceNotFound: { http: 404, aws: 'ResourceNotFoundException', mqtt: 'ResourceNotFound' },
   UnknownOperation: { http: 404, aws: 'UnknownOperationException', mqtt: 'InvalidTopic' },

@@ -117,7 +117,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     credentials.add(adminStore);
     credentials.add(services.iam.sessions);
 
-    const dispatcher = new AwsDispatcher({ credentials, clock, logger });
+    const dispatcher = new AwsDispatcher({ credentials, clock, logger, region: config.region });
     const iot = new RestJsonAdapter(['iot', 'execute-api'], 'control', 'AWS IoT');
     registerRegistryRoutes(iot, services);
     registerCertificateRoutes(iot, services);

@@ -6,7 +6,13 @@ import { ServiceError } from '../../errors.js';
 import { requestId as newRequestId, sendJsonError, type AwsServiceAdapter } from './adapter.js';
 import type { CredentialStore } from './credentials.js';
 import { QueryParams, type AwsRequest } from './request.js';
-import { parseSignature, verifySignature, type IncomingSignedRequest, type SignatureInfo } from './sigv4.js';
+import {
+  checkRegion,
+  parseSignature,
+  verifySignature,
+  type IncomingSignedRequest,
+  type SignatureInfo,
+} from './sigv4.js';
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
@@ -45,7 +51,15 @@ export class AwsDispatcher {
   private readonly adapters = new Map<string, AwsServiceAdapter>();
   private readonly unavailable = new Map<string, string>();
 
-  constructor(private readonly deps: { credentials: CredentialStore; clock: Clock; logger: Logger }) {}
+  constructor(
+    private readonly deps: {
+      credentials: CredentialStore;
+      clock: Clock;
+      logger: Logger;
+      /** The server's region: a credential scope naming another is refused (spec 1.1). */
+      region: string;
+    },
+  ) {}
 
   register(adapter: AwsServiceAdapter): void {
     for (const name of adapter.signingNames) this.adapters.set(name, adapter);
@@ -87,6 +101,7 @@ export class AwsDispatcher {
         why ?? `The service '${signature.service}' is not available on this server.`,
       );
     }
+    checkRegion(signature, this.deps.region);
     const credential = await this.deps.credentials.lookup(signature.accessKeyId);
     if (!credential) {
       throw new ServiceError('UnrecognizedClient', 'The security token included in the request is invalid.');

@@ -161,7 +161,7 @@ export function checkRequestTime(info: SignatureInfo, now: Date): void {
   const skew = signedAt.getTime() - now.getTime();
   if (info.form === 'header' && Math.abs(skew) > MAX_SKEW_MS) {
     throw new ServiceError(
-      'InvalidSignature',
+      'RequestTimeTooSkewed',
       `Signature expired: ${info.amzDate} is now earlier or later than the server time by more than 15 minutes.`,
     );
   }
@@ -230,6 +230,33 @@ export function payloadHashFor(info: SignatureInfo, body: Buffer | undefined): s
   return body === undefined || body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
 }
 
+/**
+ * Only S3 may leave the body out of the signature (UNSIGNED-PAYLOAD, STREAMING-*, which its
+ * adapter verifies chunk by chunk); every other service reads the whole body, and a signature
+ * that does not cover it would let a body swapped in transit through (issue 14 item 4).
+ */
+export function checkPayloadCovered(info: SignatureInfo): void {
+  const declared = info.declaredPayloadHash;
+  if (info.service === 's3' || declared === undefined || /^[0-9a-f]{64}$/i.test(declared)) return;
+  throw new ServiceError(
+    'InvalidSignature',
+    `x-amz-content-sha256 '${declared.slice(0, 64)}' is accepted by S3 only; sign the SHA-256 of the payload.`,
+  );
+}
+
+/**
+ * The credential scope must name this server's region (AWS refuses a request signed for another
+ * region). IAM is global: AWS signs it for us-east-1, so that is accepted as well.
+ */
+export function checkRegion(info: SignatureInfo, region: string): void {
+  if (info.region === region || (info.service === 'iam' && info.region === 'us-east-1')) return;
+  throw new ServiceError(
+    'WrongSigningRegion',
+    `Credential should be scoped to a valid region: the region '${info.region}' is wrong; expecting '${region}'.`,
+    { Region: region },
+  );
+}
+
 export function checkPayloadHash(info: SignatureInfo, body: Buffer | undefined): void {
   const declared = info.declaredPayloadHash;
   if (declared === undefined || !/^[0-9a-f]{64}$/i.test(declared) || body === undefined) return;
@@ -272,6 +299,7 @@ export function verifySignature(
   now: Date,
 ): void {
   checkRequestTime(info, now);
+  checkPayloadCovered(info);
   if (!info.signedHeaders.includes('host')) {
     throw new ServiceError('InvalidSignature', "The 'host' header must be signed.");
   }

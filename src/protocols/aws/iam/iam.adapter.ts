@@ -18,6 +18,8 @@ const IAM_ERROR_NAMES: Partial<Record<ErrorCode, { http: number; code: string }>
   Validation: { http: 400, code: 'ValidationError' },
   AccessDenied: { http: 403, code: 'AccessDenied' },
   InvalidSignature: { http: 403, code: 'SignatureDoesNotMatch' },
+  RequestTimeTooSkewed: { http: 403, code: 'SignatureDoesNotMatch' },
+  WrongSigningRegion: { http: 403, code: 'SignatureDoesNotMatch' },
   UnrecognizedClient: { http: 403, code: 'InvalidClientTokenId' },
   MissingAuthenticationToken: { http: 403, code: 'MissingAuthenticationToken' },
   UnknownOperation: { http: 400, code: 'InvalidAction' },

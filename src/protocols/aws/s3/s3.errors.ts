@@ -5,6 +5,8 @@ import { toXml } from '../xml.js';
 /** Generic catalogue codes as S3 names them; S3's own codes (NoSuchKey...) pass through. */
 const S3_NAMES: Partial<Record<ErrorCode, { http: number; code: string }>> = {
   InvalidSignature: { http: 403, code: 'SignatureDoesNotMatch' },
+  RequestTimeTooSkewed: { http: 403, code: 'RequestTimeTooSkewed' },
+  WrongSigningRegion: { http: 400, code: 'AuthorizationHeaderMalformed' },
   AccessDenied: { http: 403, code: 'AccessDenied' },
   MissingAuthenticationToken: { http: 403, code: 'AccessDenied' },
   UnrecognizedClient: { http: 403, code: 'InvalidAccessKeyId' },
