@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Arns } from './arns.js';
 import { systemClock, type Clock } from './clock.js';
@@ -11,6 +12,8 @@ import type { AdminAccount } from './console/auth.service.js';
 import type { ServiceContext } from './context.js';
 import { loadAdminCredentials, type AdminCredentials } from './iam/admin-credentials.js';
 import { createLogger } from './logger.js';
+import { registerOpsRoutes } from './metrics/ops.routes.js';
+import { serverReadiness } from './metrics/server-readiness.js';
 import { openObjectBackend } from './objects/backends/index.js';
 import { RestJsonAdapter } from './protocols/aws/adapter.js';
 import { StaticCredentialStore, ChainedCredentialStore } from './protocols/aws/credentials.js';
@@ -159,18 +162,28 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     stoppers.push(() => services.scheduler.stop());
 
     const consoleAdmin = await services.consoleAuth.ensureAdmin(config.consolePassword);
+    const bound: { http?: number } = {};
+    const ready = await serverReadiness(config, store.db as unknown as Kysely<unknown>, () => ({
+      http: bound.http,
+      mqtt: devicePlane.deviceEndpoints.mqtt?.port,
+      deviceHttps: devicePlane.deviceEndpoints.deviceHttps?.port,
+    }));
+    stoppers.push(async () => ready.close());
     const app = createHttpApp(dispatcher, {
-      mount: (http) =>
+      mount: (http) => {
+        registerOpsRoutes(http, { dispatcher, checks: ready.checks });
         registerConsole(http, {
           auth: services.consoleAuth,
           services,
           dispatcher,
           partition: ctx.arns.partition,
           logger,
-        }),
+        });
+      },
     });
     stoppers.push(() => app.close());
     const httpAddress = await listen(app, config.http);
+    bound.http = httpAddress.port;
     const endpoints: Endpoints = {
       http: `http://${hostForUrl(config.publicHost ?? config.http.host)}:${httpAddress.port}`,
       ...devicePlane.endpoints,
