@@ -11,6 +11,7 @@ import {
   RegisterCACertificateCommand,
   RegisterCertificateCommand,
   type IoTClient,
+  CancelJobExecutionCommand,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
@@ -130,6 +131,38 @@ describe('three replicas joined through Redis', () => {
     spy.disconnect();
     const ex = await r[2]!.iot().send(new DescribeJobExecutionCommand({ jobId: 'cross-1', thingName: 'x-1' }));
     expect(ex.execution?.status).toBe('IN_PROGRESS');
+  });
+
+  it('serves MQTT 5 and MQTT over ALPN on the device HTTPS port across replicas; nothing is pushed on subscribe', async () => {
+    await thing('x-5');
+    await r[1]!.iot().send(new CreateJobCommand({ jobId: 'cross-5a', targets: [thingArn('x-5')], document: '{}' }));
+    await drained();
+    // MQTT 5 on replica A's device HTTPS port, as the AWS IoT Device Client connects to 443.
+    const port = Number(new URL(r[0]!.server.endpoints.deviceHttps!).port);
+    const alpn = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, {
+      clientId: 'x-5',
+      cert: cert.pem,
+      key: cert.key,
+      ca: ca(r[0]!),
+      protocolVersion: 5,
+      ALPNProtocols: ['x-amzn-mqtt-ca'],
+      reconnectPeriod: 0,
+    });
+    clients.push(alpn);
+    const inbox = new Inbox(alpn);
+    const base = '$aws/things/x-5/jobs';
+    await alpn.subscribeAsync(`${base}/notify-next`, { qos: 1 });
+    // The job queued before it connected is learnt by asking, not pushed.
+    const head = await request(alpn, inbox, `${base}/$next/get`, {});
+    expect(head.payload).toMatchObject({ execution: { jobId: 'cross-5a', status: 'QUEUED' } });
+    expect(inbox.on(`${base}/notify-next`)).toEqual([]);
+    await request(alpn, inbox, `${base}/start-next`, {});
+    // A change made through replica C reaches it: the head moves when cross-5a ends.
+    await r[2]!.iot().send(new CreateJobCommand({ jobId: 'cross-5b', targets: [thingArn('x-5')], document: '{}' }));
+    const from = inbox.messages.length;
+    await r[2]!.iot().send(new CancelJobExecutionCommand({ jobId: 'cross-5a', thingName: 'x-5', force: true }));
+    const next = await inbox.next(`${base}/notify-next`, from);
+    expect(next.payload).toMatchObject({ execution: { jobId: 'cross-5b', status: 'QUEUED' } });
   });
 
   it('keeps only the newer connection of a client id connected to two replicas', async () => {
