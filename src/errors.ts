@@ -51,6 +51,8 @@ export const ERROR_CATALOGUE = {
   DeleteConflict: { http: 409, aws: 'DeleteConflictException', mqtt: 'InvalidRequest' },
   CertificateConflict: { http: 409, aws: 'CertificateConflictException', mqtt: 'InvalidRequest' },
   CertificateState: { http: 406, aws: 'CertificateStateException', mqtt: 'InvalidRequest' },
+  // A request body over the listener's limit (JSON APIs: 1 MiB); the connection is closed after.
+  PayloadTooLarge: { http: 413, aws: 'RequestEntityTooLargeException', mqtt: 'InvalidRequest' },
   LimitExceeded: { http: 410, aws: 'LimitExceededException', mqtt: 'InvalidRequest' },
   TerminalState: { http: 410, aws: 'TerminalStateException', mqtt: 'TerminalStateReached' },
   InternalFailure: { http: 500, aws: 'InternalFailureException', mqtt: 'InternalError' },

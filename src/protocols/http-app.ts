@@ -1,4 +1,6 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ServiceError } from '../errors.js';
+import { requestId, sendJsonError } from './aws/adapter.js';
 import type { AwsDispatcher } from './aws/dispatcher.js';
 
 export interface HttpAppOptions {
@@ -9,18 +11,51 @@ export interface HttpAppOptions {
   mount?: (app: FastifyInstance) => void;
 }
 
+type Route = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * Fastify's own refusals in AWS's shape (issue 14 item 6). A path with malformed
+ * percent-encoding (FST_ERR_BAD_URL) and a Content-Type Fastify cannot parse (415
+ * FST_ERR_CTP_*) are not errors to AWS: the request goes to the listener's route as any other,
+ * which reads the raw URL and body and answers in the protocol of the service it is for.
+ * Anything else Fastify raises gets the restJson error shape.
+ */
+export function awsFrameworkErrors(route: Route) {
+  return (_error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    void route(request, reply);
+  };
+}
+
+export function setAwsErrorHandler(app: FastifyInstance, route: Route): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_') && !request.raw.readableEnded) {
+      await route(request, reply);
+      return;
+    }
+    const status = error.statusCode ?? 500;
+    const err =
+      status < 500
+        ? new ServiceError('InvalidRequest', error.message)
+        : new ServiceError('InternalFailure', 'An internal error occurred.');
+    sendJsonError(reply, err, requestId(), 'control');
+  });
+}
+
 /**
  * The HTTP listener. Bodies are not parsed by Fastify: the AWS dispatcher must hash the exact
  * bytes for SigV4, and S3 streams them to disk.
  */
 export function createHttpApp(dispatcher: AwsDispatcher, options: HttpAppOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 8192 }, return503OnClosing: true });
+  const dispatch: Route = (request, reply) => dispatcher.dispatch(request, reply);
+  const app = Fastify({
+    logger: false,
+    routerOptions: { maxParamLength: 8192 },
+    return503OnClosing: true,
+    frameworkErrors: awsFrameworkErrors(dispatch),
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  const dispatch = (
-    request: Parameters<AwsDispatcher['dispatch']>[0],
-    reply: Parameters<AwsDispatcher['dispatch']>[1],
-  ) => dispatcher.dispatch(request, reply);
+  setAwsErrorHandler(app, dispatch);
   options.mount?.(app);
   app.all('/*', dispatch);
   const rootMethods = options.mount

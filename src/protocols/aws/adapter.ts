@@ -19,6 +19,8 @@ export type JsonHandler = (req: AwsRequest) => Promise<unknown>;
 
 export function sendJsonError(reply: FastifyReply, err: ServiceError, requestId: string, plane: Plane): void {
   const mapping = errorMapping(err.code, plane);
+  // The rest of a too-large body may still be arriving: do not keep the connection for more requests.
+  if (err.code === 'PayloadTooLarge') void reply.header('connection', 'close');
   void reply
     .code(mapping.http)
     .header('x-amzn-RequestId', requestId)

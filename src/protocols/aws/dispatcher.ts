@@ -28,19 +28,56 @@ export function isAwsSigned(request: FastifyRequest): boolean {
   return /[?&]X-Amz-(Signature|Credential)=/.test(request.raw.url ?? '');
 }
 
-export async function readBody(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += buf.length;
-    if (size > limit) {
-      stream.destroy();
-      throw new ServiceError('InvalidRequest', `The request body is larger than ${limit} bytes.`);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
+/** How much of a too-large body is read and dropped so the client gets its 413 on a clean connection. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a whole body of at most `limit` bytes. A larger one is refused with PayloadTooLarge (413)
+ * without keeping it: the rest is drained (up to DRAIN_BYTES more) so the client, still sending,
+ * reads the reply instead of a TCP reset (SDKs then retry); beyond that, or when Content-Length
+ * already says so, it is refused at once and the connection closed after the reply.
+ */
+export function readBody(stream: Readable, limit: number): Promise<Buffer> {
+  const tooLarge = (): ServiceError =>
+    new ServiceError('PayloadTooLarge', `The request body is larger than ${limit} bytes.`);
+  const declared = Number((stream as Readable & { headers?: Record<string, unknown> }).headers?.['content-length']);
+  if (Number.isFinite(declared) && declared > limit + DRAIN_BYTES) return Promise.reject(tooLarge());
+  if (stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      size += buf.length;
+      if (size <= limit) {
+        chunks.push(buf);
+        return;
+      }
+      chunks.length = 0;
+      if (size > limit + DRAIN_BYTES) {
+        done();
+        stream.pause();
+        reject(tooLarge());
+      }
+    };
+    const onEnd = (): void => {
+      done();
+      if (size > limit) reject(tooLarge());
+      else resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+  });
 }
 
 /**
@@ -120,6 +157,29 @@ export class AwsDispatcher {
     };
   }
 
+  /**
+   * The protocol of a request whose signature did not parse: the service named in whatever
+   * credential it carries, and a query-signed (presigned) one without a readable service is S3's,
+   * the only service that hands out presigned URLs. Its error then has S3's XML shape.
+   */
+  private adapterForUnparsed(request: FastifyRequest): AwsServiceAdapter | undefined {
+    const url = request.raw.url ?? '';
+    const auth = typeof request.headers.authorization === 'string' ? request.headers.authorization : '';
+    let credential = /Credential=([^,\s]*)/.exec(auth)?.[1];
+    if (credential === undefined) {
+      const q = /[?&]X-Amz-Credential=([^&]*)/.exec(url)?.[1];
+      try {
+        credential = q === undefined ? undefined : decodeURIComponent(q);
+      } catch {
+        credential = q;
+      }
+    }
+    const service = credential?.split('/')[3];
+    const named = service === undefined ? undefined : this.adapters.get(service);
+    if (named) return named;
+    return /[?&]X-Amz-(Signature|Credential|Algorithm)=/.test(url) ? this.adapters.get('s3') : undefined;
+  }
+
   private fail(
     err: unknown,
     reply: FastifyReply,
@@ -136,7 +196,8 @@ export class AwsDispatcher {
     if (!(err instanceof ServiceError)) {
       this.deps.logger.error({ err, method: request.method, url: request.url }, 'unhandled error in an AWS request');
     }
-    if (adapter) adapter.renderError(serviceError, reply, id);
+    const renderer = adapter ?? this.adapterForUnparsed(request);
+    if (renderer) renderer.renderError(serviceError, reply, id);
     else sendJsonError(reply, serviceError, id, 'control');
   }
 }

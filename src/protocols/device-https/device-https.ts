@@ -8,6 +8,7 @@ import type { Arns } from '../../arns.js';
 import type { ListenAddress } from '../../config.js';
 import { ServiceError } from '../../errors.js';
 import { requestId, type RestJsonAdapter } from '../aws/adapter.js';
+import { awsFrameworkErrors, setAwsErrorHandler } from '../http-app.js';
 import { isAwsSigned, MAX_JSON_BODY_BYTES, readBody, splitUrl, type AwsDispatcher } from '../aws/dispatcher.js';
 import { QueryParams, type AwsRequest } from '../aws/request.js';
 import { certificateIdOfDer } from '../../certificates/x509.js';
@@ -48,6 +49,8 @@ export class DeviceHttpsListener {
   constructor(private readonly o: DeviceHttpsOptions) {}
 
   async start(): Promise<AddressInfo> {
+    const route = (request: FastifyRequest, reply: FastifyReply): Promise<void> =>
+      isAwsSigned(request) ? this.o.dispatcher.dispatch(request, reply) : this.deviceRequest(request, reply);
     const app = Fastify({
       logger: false,
       https: {
@@ -59,11 +62,11 @@ export class DeviceHttpsListener {
       },
       routerOptions: { maxParamLength: 8192 },
       return503OnClosing: true,
+      frameworkErrors: awsFrameworkErrors(route),
     });
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    const route = (request: FastifyRequest, reply: FastifyReply): Promise<void> =>
-      isAwsSigned(request) ? this.o.dispatcher.dispatch(request, reply) : this.deviceRequest(request, reply);
+    setAwsErrorHandler(app, route);
     app.all('/*', route);
     app.all('/', route);
     this.app = app;

@@ -6,6 +6,7 @@ import { toXml } from '../xml.js';
 const S3_NAMES: Partial<Record<ErrorCode, { http: number; code: string }>> = {
   InvalidSignature: { http: 403, code: 'SignatureDoesNotMatch' },
   RequestTimeTooSkewed: { http: 403, code: 'RequestTimeTooSkewed' },
+  PayloadTooLarge: { http: 400, code: 'MaxMessageLengthExceeded' },
   WrongSigningRegion: { http: 400, code: 'AuthorizationHeaderMalformed' },
   AccessDenied: { http: 403, code: 'AccessDenied' },
   MissingAuthenticationToken: { http: 403, code: 'AccessDenied' },

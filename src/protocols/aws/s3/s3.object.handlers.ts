@@ -72,7 +72,12 @@ export async function deleteObject(r: S3Request): Promise<void> {
 /** x-amz-copy-source: `[/]bucket/key[?versionId=...]`, URL-encoded. */
 export function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
   const q = value.indexOf('?');
-  const path = decodeURIComponent((q === -1 ? value : value.slice(0, q)).replace(/^\//, ''));
+  let path: string;
+  try {
+    path = decodeURIComponent((q === -1 ? value : value.slice(0, q)).replace(/^\//, ''));
+  } catch {
+    throw new ServiceError('InvalidArgument', 'x-amz-copy-source is not valid percent-encoding.');
+  }
   const slash = path.indexOf('/');
   if (slash < 1 || slash === path.length - 1) {
     throw new ServiceError(
