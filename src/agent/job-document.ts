@@ -174,14 +174,42 @@ function parseFiles(v: unknown): FileSpec[] {
         throw new DocumentError(`${at}.size must be a whole number`);
       out.size = f.size;
     }
-    if (f.codesign !== undefined) {
-      if (!isObject(f.codesign) || typeof f.codesign.signature !== 'string') {
-        throw new DocumentError(`${at}.codesign must be a signature block with a signature`);
-      }
-      out.codesign = f.codesign as unknown as SignatureBlock;
-    }
+    const codesign = parseCodesign(f, at);
+    if (codesign) out.codesign = codesign;
     return out;
   });
+}
+
+const FREERTOS_KEYS = ['sig-sha256-ecdsa', 'sig-sha1-rsa', 'sig-sha256-rsa'] as const;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * A file's signature, in each form CreateJob can make of `${aws:iot:code-sign-signature:...}`
+ * (spec 6.3-6.5): under `codesign` the whole placeholder becomes the signature block (an object);
+ * a placeholder inside a longer string, the base64 signature; the FreeRTOS form
+ * `"sig-sha256-ecdsa": "${...}"` the base64 signature, its key naming the algorithm.
+ */
+function parseCodesign(f: Record<string, unknown>, at: string): SignatureBlock | undefined {
+  const unfilled = (v: unknown): boolean => typeof v === 'string' && v.includes('${aws:iot:code-sign-signature:');
+  const found: SignatureBlock[] = [];
+  if (f.codesign !== undefined) {
+    if (unfilled(f.codesign)) throw new DocumentError(`${at}.codesign is a code-sign placeholder nobody filled in`);
+    if (typeof f.codesign === 'string' && BASE64.test(f.codesign)) found.push({ signature: f.codesign });
+    else if (isObject(f.codesign) && typeof f.codesign.signature === 'string' && BASE64.test(f.codesign.signature)) {
+      found.push(f.codesign as unknown as SignatureBlock);
+    } else {
+      throw new DocumentError(`${at}.codesign must be a signature block or a base64 signature`);
+    }
+  }
+  for (const key of FREERTOS_KEYS) {
+    const v = f[key];
+    if (v === undefined) continue;
+    if (unfilled(v)) throw new DocumentError(`${at}.${key} is a code-sign placeholder nobody filled in`);
+    if (typeof v !== 'string' || !BASE64.test(v)) throw new DocumentError(`${at}.${key} must be a base64 signature`);
+    found.push({ signature: v, signatureAlgorithm: key });
+  }
+  if (found.length > 1) throw new DocumentError(`${at} carries more than one signature`);
+  return found[0];
 }
 
 /** Env name of a downloaded file: FLEETJOBS_FILE_<NAME> in upper case, other characters as `_`. */

@@ -1,10 +1,11 @@
-import { get } from 'node:https';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { MqttClient } from 'mqtt';
-import { verifyFile, type SignatureBlock } from '../../src/signing/verify.js';
+import { handlerDir } from '../helpers/agent.js';
+import { cli, cliEnv } from '../helpers/cli.js';
 import { adminConsole, type ConsoleClient } from '../helpers/console.js';
-import { connectDevice, Inbox, provisionDevice, request, type Device } from '../helpers/devices.js';
 import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
 import { openConsoleBrowser, type ConsoleBrowser } from './browser.js';
 import { ensureWebBuilt } from './web-build.js';
@@ -12,44 +13,33 @@ import { ensureWebBuilt } from './web-build.js';
 /** Waits for the page to catch up (live updates, debounced searches). */
 const eventually = <T>(read: () => Promise<T> | T, timeout = 10_000) => expect.poll(read, { timeout, interval: 100 });
 
-/** What a device does with a presigned URL: an HTTPS GET, trusting the server's CA. */
-function download(url: string, ca: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    get(url, { ca }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}`)),
-      );
-    }).on('error', reject);
-  });
-}
-
 const FIRMWARE = Buffer.from('firmware image 2.0 — every byte matters');
+const FLEET = 'arn:aws:iot:us-east-1:000000000000:thinggroup/fleet';
 
-/** The browser tests of the console (issue 8): the flows an operator goes through, in Chromium. */
-describe('the web console in a browser', () => {
+/**
+ * The console's documented create-job flow (issue 16), in Chromium, driven by labels and roles as a
+ * person would: a signing profile, the wizard (id, targets, document, "Sign image for me" with the
+ * chosen profile, "pre-sign my URLs" with a role made in the wizard, advanced settings, review),
+ * then the reference agent on two devices takes the job to SUCCEEDED with the signature verified.
+ */
+describe('the web console in a browser: the create-job flow', () => {
   let t: TestServer;
   let api: ConsoleClient;
   let b: ConsoleBrowser;
-  const devices: { device: Device; client: MqttClient; inbox: Inbox }[] = [];
+  let work: string;
+  const run = (...args: string[]) => cli([...args, '--output', 'json'], { env: cliEnv(t), cwd: work });
 
   beforeAll(async () => {
     await ensureWebBuilt();
     t = await startTestServer();
     api = await adminConsole(t);
-    // The fleet: two devices with certificates, in one group.
-    const iot = t.iot();
+    work = mkdtempSync(join(tmpdir(), 'fj-console-'));
     await api.post('/groups', { thingGroupName: 'fleet' });
     for (const name of ['dev-1', 'dev-2']) {
-      const device = await provisionDevice(t, iot, name);
-      await api.post('/groups/fleet/things', { thingName: name });
-      const client = await connectDevice(t, device, name);
-      const inbox = new Inbox(client);
-      await client.subscribeAsync(`$aws/things/${name}/jobs/#`, { qos: 1 });
-      devices.push({ device, client, inbox });
+      const ca = t.server.endpoints.caCertificate!;
+      const made = await run('device', 'provision', name, '--out', name, '--group', 'fleet', '--ca', ca);
+      expect(made.code, made.stderr).toBe(0);
     }
-    // The firmware in a versioned bucket, and a role the jobs service may assume to presign its URL.
     await api.post('/buckets', { bucket: 'firmware', versioning: true });
     const s3 = new S3Client({
       endpoint: t.endpoint,
@@ -59,21 +49,14 @@ describe('the web console in a browser', () => {
     });
     await s3.send(new PutObjectCommand({ Bucket: 'firmware', Key: 'fw-2.0.bin', Body: FIRMWARE }));
     s3.destroy();
-    const templates = await api.get<{ trustPolicy: object; permissionPolicy: object }>(
-      '/role-templates?bucket=firmware',
-    );
-    await api.post('/roles', {
-      roleName: 'jobs-presign',
-      assumeRolePolicyDocument: JSON.stringify(templates.body.trustPolicy),
-    });
-    await api.put('/roles/jobs-presign/policies/read-firmware', {
-      policyDocument: JSON.stringify(templates.body.permissionPolicy),
-    });
+    // Two more Active profiles, one of them soon the default: the job must still use the one chosen.
+    for (const profileName of ['old_signer', 'spare_signer']) {
+      await api.post('/signing/profiles', { profileName, platformId: 'AWSIoTDeviceManagement-SHA256-ECDSA' });
+    }
     b = await openConsoleBrowser(t.endpoint);
   });
 
   afterAll(async () => {
-    for (const d of devices) await d.client.endAsync();
     await b?.close();
     await t?.stop();
   });
@@ -93,28 +76,42 @@ describe('the web console in a browser', () => {
     expect(b.problems).toEqual([]);
   });
 
-  it('creates a code-signing profile on the signing page', async () => {
+  it('creates a profile, marks another the default, retires one and downloads a certificate', async () => {
     const { page } = b;
     await page.getByRole('link', { name: 'Signing' }).click();
     await page.getByLabel('Profile name').fill('fleet_signer');
     await page.getByLabel('Platform').selectOption('AWSIoTDeviceManagement-SHA256-ECDSA');
     await page.getByRole('button', { name: 'Create profile' }).click();
-    await page.getByRole('cell', { name: 'fleet_signer' }).waitFor();
+    await page.getByRole('cell', { name: 'fleet_signer', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Make old_signer the default' }).click();
+    await page.getByRole('cell', { name: 'old_signer default', exact: true }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Retire spare_signer' }).click();
+    await page.getByRole('row', { name: /spare_signer.*Retired/ }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the certificate of fleet_signer' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('fleet_signer.pem');
+    await download.saveAs(join(work, 'signer.pem'));
+    expect(readFileSync(join(work, 'signer.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
     await b.screenshot('03-signing-profiles');
     expect(b.problems).toEqual([]);
   });
 
-  it('creates a signed job on a group through the wizard, with a presigned download URL', async () => {
+  it('creates a signed job through the wizard, keeping what was typed across Back and other pages', async () => {
     const { page } = b;
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('link', { name: 'Create job' }).click();
     const id = page.getByLabel('Job id');
     await id.fill('fw 2.0!');
-    await eventually(() => page.getByText('Only letters, digits, - and _ are allowed').isVisible()).toBe(true);
-    expect(await page.getByText(/Do not put personal data/).isVisible()).toBe(true);
+    await eventually(() => page.getByText('Only letters, digits, - and _ are allowed').count()).toBe(1);
+    await page.getByLabel('Description (optional)').fill('Firmware 2.0 for the fleet');
+    await page.getByRole('button', { name: 'Next' }).click();
+    // Shown once, under the job id, not again under the description.
+    expect(await page.getByText('Only letters, digits, - and _ are allowed').count()).toBe(1);
     await b.screenshot('04-wizard-id');
     await id.fill('fw-2-0');
-    await page.getByLabel('Description (optional)').fill('Firmware 2.0 for the fleet');
     await page.getByRole('button', { name: 'Next' }).click();
 
     await page.getByLabel('Name starts with').fill('fle');
@@ -123,108 +120,120 @@ describe('the web console in a browser', () => {
     await b.screenshot('05-wizard-targets');
     await page.getByRole('button', { name: 'Next' }).click();
 
+    // The default document is one the reference agent runs (Device Client schema 1.0).
     const doc = page.getByLabel('Job document (JSON)');
-    await doc.fill('{"operation": ');
-    await eventually(() => page.getByText(/Not valid JSON/).isVisible()).toBe(true);
-    await doc.fill('{"operation": "firmware-update", "version": "2.0"}');
+    expect(JSON.parse(await doc.inputValue())).toMatchObject({ version: '1.0' });
     await b.screenshot('06-wizard-document');
     await page.getByRole('button', { name: 'Next' }).click();
 
-    await page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('Bucket').selectOption('firmware');
-    await page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('File').selectOption('fw-2.0.bin');
-    await eventually(() =>
-      page.getByRole('group', { name: 'Firmware image (optional)' }).getByLabel('Version').inputValue(),
-    ).not.toBe('');
+    const image = page.getByRole('group', { name: 'Firmware image (optional)' });
+    await image.getByLabel('Bucket').selectOption('firmware');
+    await image.getByLabel('File').selectOption('fw-2.0.bin');
+    await eventually(() => image.getByLabel('Version').inputValue()).not.toBe('');
     await page.getByRole('checkbox', { name: 'Sign image for me' }).check();
+    // The default profile is preselected; this job is signed with another one.
+    await eventually(() => page.getByLabel('Code-signing profile').inputValue()).toBe('old_signer');
+    expect(await page.getByRole('option', { name: /spare_signer/ }).count()).toBe(0);
     await page.getByLabel('Code-signing profile').selectOption('fleet_signer');
-    await page.getByRole('button', { name: "Add the image's signature to the document" }).click();
+    await page.getByRole('status').filter({ hasText: 'with profile fleet_signer' }).waitFor();
     await page.getByRole('checkbox', { name: 'Pre-sign resource URLs' }).check();
-    await page.getByLabel('Role').selectOption({ label: 'jobs-presign' });
+    // A role made here gets the trust policy and the read permission in one go.
+    await page.getByLabel('New role name').fill('jobs-presign');
+    await page.getByLabel('May read files of bucket').selectOption('firmware');
+    await page.getByRole('button', { name: 'Create role' }).click();
+    await eventually(() => page.getByLabel('Role', { exact: true }).inputValue()).toMatch(/role\/jobs-presign$/);
     await page.getByLabel('URLs expire after (seconds)').fill('600');
-    await page.getByRole('button', { name: "Add the image's download URL to the document" }).click();
+    const entry = page.getByLabel("The image's entry in the document");
+    await eventually(() => entry.textContent()).toContain('"codesign": "${aws:iot:code-sign-signature:');
+    expect(JSON.parse((await entry.textContent())!).files[0]).toMatchObject({
+      name: 'fw-2.0.bin',
+      url: expect.stringMatching(/^\$\{aws:iot:s3-presigned-url-v2:https:\/\/s3\.us-east-1\.amazonaws\.com\/firmware/),
+    });
     await b.screenshot('07-wizard-signing-urls');
-    await page.getByRole('button', { name: 'Next' }).click();
 
+    // Leaving for another page and coming back with the browser's Back keeps every choice.
+    await page.getByRole('link', { name: 'Roles' }).click();
+    await page.getByRole('heading', { name: 'Roles' }).waitFor();
+    await page.goBack();
+    await eventually(() => page.getByLabel('Code-signing profile').inputValue()).toBe('fleet_signer');
+    await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('radio', { name: /Snapshot/ }).check();
+    await page.getByText('Timeout', { exact: true }).click();
+    await page.getByLabel('In-progress timeout (minutes)').fill('60');
     await page.getByText('Retries').click();
     await page.getByRole('button', { name: 'Add a retry rule' }).click();
     await b.screenshot('08-wizard-advanced');
+    // Steps are history entries: Back returns to the previous step with its values.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Signing and URLs' }).waitFor();
+    expect(await page.getByLabel('URLs expire after (seconds)').inputValue()).toBe('600');
+    await page.goForward();
+    await page.getByRole('heading', { name: 'Rollout and more' }).waitFor();
     await page.getByRole('button', { name: 'Next' }).click();
 
     const review = page.getByTestId('review-document');
-    // The review shows the document as it will be stored: the signature block made by the profile.
-    await eventually(() => review.textContent()).toContain('SHA256withECDSA');
-    const reviewed = JSON.parse((await review.textContent())!) as {
-      files: { fileName: string; url: string; signature: SignatureBlock }[];
-    };
-    const file = reviewed.files[0]!;
-    expect(file.fileName).toBe('fw-2.0.bin');
-    expect(file.url).toMatch(
-      /^\$\{aws:iot:s3-presigned-url-v2:https:\/\/s3\.us-east-1\.amazonaws\.com\/firmware\/fw-2\.0\.bin%3FversionId%3D.+\}$/,
+    await eventually(() => review.textContent()).toContain('(signed when the job is created)');
+    const settings = page.getByRole('definition');
+    await eventually(() => settings.allTextContents()).toEqual(
+      expect.arrayContaining([
+        'signed at creation with profile fleet_signer',
+        'download URLs made with role jobs-presign, valid for 600 seconds',
+        'a thing that stays in progress for 60 minutes times out',
+        'retry 1 time when failed',
+      ]),
     );
-    expect(file.signature).toMatchObject({
-      rawPayloadSize: FIRMWARE.length,
-      signatureAlgorithm: 'SHA256withECDSA',
-      payloadLocation: { s3: { bucketName: 'firmware', key: 'fw-2.0.bin' } },
-    });
     await b.screenshot('09-wizard-review');
+    // Reviewing signs nothing (not even twice).
+    await page.getByRole('button', { name: '5. Rollout and more' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await eventually(() => review.textContent()).toContain('(signed when the job is created)');
+    expect((await api.get<{ jobs: unknown[] }>('/signing/jobs')).body.jobs).toEqual([]);
     await page.getByRole('button', { name: 'Create job' }).click();
     await page.getByRole('heading', { name: /fw-2-0/ }).waitFor();
-    // Stored exactly as reviewed.
-    const stored = await api.get<{ document: string }>('/jobs/fw-2-0/document');
-    expect(JSON.parse(stored.body.document)).toEqual(reviewed);
-    const job = await api.get<{ job: { presignedUrlConfig: unknown; jobExecutionsRetryConfig: unknown } }>(
-      '/jobs/fw-2-0',
-    );
-    expect(job.body.job.presignedUrlConfig).toEqual({
-      roleArn: 'arn:aws:iam::000000000000:role/jobs-presign',
-      expiresInSec: 600,
+
+    // Signed once, at CreateJob, with the chosen profile.
+    const signed = await api.get<{ jobs: { profileName: string }[] }>('/signing/jobs');
+    expect(signed.body.jobs.map((j) => j.profileName)).toEqual(['fleet_signer']);
+    const stored = JSON.parse((await api.get<{ document: string }>('/jobs/fw-2-0/document')).body.document);
+    expect(stored.files[0].codesign).toMatchObject({
+      rawPayloadSize: FIRMWARE.length,
+      signatureAlgorithm: 'SHA256withECDSA',
     });
-    expect(job.body.job.jobExecutionsRetryConfig).toEqual({
-      criteriaList: [{ failureType: 'FAILED', numberOfRetries: 1 }],
+    const job = await api.get<{ job: Record<string, unknown> }>('/jobs/fw-2-0');
+    expect(job.body.job).toMatchObject({
+      presignedUrlConfig: { roleArn: 'arn:aws:iam::000000000000:role/jobs-presign', expiresInSec: 600 },
+      timeoutConfig: { inProgressTimeoutInMinutes: 60 },
+      jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'FAILED', numberOfRetries: 1 }] },
     });
     expect(b.problems).toEqual([]);
   });
 
-  it('watches the devices complete the job live, without a reload', async () => {
+  it('the reference agent on each device verifies the signature and the job SUCCEEDS, live on the page', async () => {
     const { page } = b;
     await eventually(() => page.getByTestId('count-QUEUED').textContent()).toBe('2');
     await eventually(() => page.getByText('live', { exact: true }).isVisible()).toBe(true);
+    await page.getByRole('cell', { name: /fw-2\.0\.bin/ }).waitFor();
     await b.screenshot('10-job-queued');
     const url = page.url();
-    const profile = await t.server.services.signing.profiles.getSigningProfile('fleet_signer');
-    const certificatePem = (
-      await t.server.services.signing.certificates.getCertificate(profile.signingMaterial.certificateArn)
-    ).Certificate;
-    for (const { device, client, inbox } of devices) {
-      const base = `$aws/things/${device.thingName}/jobs`;
-      const started = await request(client, inbox, `${base}/start-next`, { statusDetails: { step: 'downloading' } });
-      expect(started.topic, JSON.stringify(started.payload)).toBe(`${base}/start-next/accepted`);
-      const execution = started.payload.execution as {
-        jobId: string;
-        versionNumber: number;
-        jobDocument: { files: { url: string; signature: SignatureBlock }[] };
-      };
-      expect(execution.jobId).toBe('fw-2-0');
-      // The placeholder became a fresh presigned URL that gives exactly the firmware.
-      const url = execution.jobDocument.files[0]!.url;
-      expect(url).toMatch(/^https:\/\/.+X-Amz-Signature=[0-9a-f]{64}/);
-      const image = await download(url, device.ca);
-      expect(image.equals(FIRMWARE)).toBe(true);
-      // ...and the device checks the image against the signature with the profile's certificate.
-      const verdict = await verifyFile({
-        file: image,
-        signature: execution.jobDocument.files[0]!.signature,
-        certificatePem,
-      });
-      expect(verdict).toMatchObject({ ok: true, algorithm: 'SHA256withECDSA' });
-      await eventually(() => page.getByTestId('count-IN_PROGRESS').textContent()).not.toBe('0');
-      const done = await request(client, inbox, `${base}/fw-2-0/update`, {
-        status: 'SUCCEEDED',
-        statusDetails: { step: 'installed' },
-        expectedVersion: execution.versionNumber,
-      });
-      expect(done.topic).toBe(`${base}/fw-2-0/update/accepted`);
+    const handlers = handlerDir({ 'install.sh': `cp "$2" "${work}/installed-$FLEETJOBS_THING_NAME.bin"` });
+    for (const name of ['dev-1', 'dev-2']) {
+      const r = await cli(
+        [
+          'agent',
+          '--device-dir',
+          name,
+          '--handler-dir',
+          handlers,
+          '--signer-cert',
+          'signer.pem',
+          '--require-signature',
+          '--once',
+        ],
+        { env: {}, cwd: work },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/fw-2\.0\.bin: code signature verified \(CN=fleet_signer code signing/);
+      expect(readFileSync(join(work, `installed-${name}.bin`)).equals(FIRMWARE)).toBe(true);
     }
     await eventually(() => page.getByTestId('count-SUCCEEDED').textContent()).toBe('2');
     await page
@@ -233,20 +242,33 @@ describe('the web console in a browser', () => {
       .waitFor();
     expect(page.url()).toBe(url);
     await page.getByRole('button', { name: 'Details of dev-1' }).click();
-    await page.getByText('installed').waitFor();
-    await page.getByLabel('Thing').fill('dev-1');
-    await page.getByRole('button', { name: 'Preview' }).click();
-    await eventually(() => page.getByTestId('device-document').textContent()).toMatch(/X-Amz-Signature=/);
+    await page.getByText('1 step succeeded').first().waitFor();
     await b.screenshot('11-job-completed');
     expect(b.problems).toEqual([]);
   });
 
+  it('cancels a job without force: queued executions are canceled, and a bad reason code is explained', async () => {
+    await api.post('/jobs', { jobId: 'fw-cancel-soft', targets: [FLEET], document: '{"operation":"noop"}' });
+    const { page } = b;
+    await page.goto('/#/jobs/fw-cancel-soft');
+    await page.getByRole('button', { name: 'Cancel job…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel job fw-cancel-soft?' });
+    await dialog.getByLabel('Reason code').fill('bad image');
+    await dialog.getByRole('button', { name: 'Cancel job' }).click();
+    await dialog.getByText('Use capital letters, digits and _ only, e.g. BAD_IMAGE.').waitFor();
+    await dialog.getByLabel('Reason code').fill('SUPERSEDED');
+    await dialog.getByRole('button', { name: 'Cancel job' }).click();
+    await page
+      .getByRole('heading', { name: /fw-cancel-soft/ })
+      .getByText('CANCELED')
+      .waitFor();
+    await page.getByText('SUPERSEDED', { exact: true }).waitFor();
+    await eventually(() => page.getByTestId('count-CANCELED').textContent()).toBe('2');
+    expect(b.problems).toEqual([]);
+  });
+
   it('cancels a job with force, reason code and comment, after confirming', async () => {
-    await api.post('/jobs', {
-      jobId: 'fw-cancel-me',
-      targets: ['arn:aws:iot:us-east-1:000000000000:thinggroup/fleet'],
-      document: '{"operation":"noop"}',
-    });
+    await api.post('/jobs', { jobId: 'fw-cancel-me', targets: [FLEET], document: '{"operation":"noop"}' });
     const { page } = b;
     await page.goto('/#/jobs');
     await page.getByRole('link', { name: 'fw-cancel-me' }).click();
@@ -267,10 +289,11 @@ describe('the web console in a browser', () => {
     expect(b.problems).toEqual([]);
   });
 
-  it('deletes a job after confirming', async () => {
+  it('deletes a canceled job after confirming, without offering force', async () => {
     const { page } = b;
     await page.getByRole('button', { name: 'Delete job…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete job fw-cancel-me?' });
+    expect(await dialog.getByRole('checkbox', { name: /Force/ }).count()).toBe(0);
     await dialog.getByRole('button', { name: 'Keep it' }).click();
     expect((await api.get('/jobs/fw-cancel-me')).status).toBe(200);
     await page.getByRole('button', { name: 'Delete job…' }).click();
@@ -280,6 +303,19 @@ describe('the web console in a browser', () => {
     await eventually(async () => (await api.get('/jobs/fw-cancel-me')).status).toBe(404);
     expect(await page.getByRole('link', { name: 'fw-cancel-me' }).count()).toBe(0);
     await b.screenshot('15-jobs-after-delete');
+    expect(b.problems).toEqual([]);
+  });
+
+  it('deletes a running job only with force', async () => {
+    await api.post('/jobs', { jobId: 'fw-running', targets: [FLEET], document: '{"operation":"noop"}' });
+    const { page } = b;
+    await page.goto('/#/jobs/fw-running');
+    await page.getByRole('button', { name: 'Delete job…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete job fw-running?' });
+    await dialog.getByRole('checkbox', { name: /Force/ }).check();
+    await dialog.getByRole('button', { name: 'Delete job' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await eventually(async () => (await api.get('/jobs/fw-running')).status).toBe(404);
     expect(b.problems).toEqual([]);
   });
 });

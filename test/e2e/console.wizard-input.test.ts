@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJobDocument } from '../../src/agent/job-document.js';
 import {
   EMPTY_DRAFT,
   jobIdProblem,
-  presignPlaceholder,
-  signaturePlaceholder,
   stepOfField,
   toCreateJobInput,
-  withFileEntry,
   type Draft,
 } from '../../web/src/pages/create-job/draft.js';
+import {
+  presignPlaceholder,
+  signaturePlaceholder,
+  withImageEntry,
+} from '../../web/src/pages/create-job/image-entry.js';
 import { adminConsole, type ConsoleClient } from '../helpers/console.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -22,20 +25,47 @@ describe('the create-job form', () => {
     expect(jobIdProblem('fw 2.0!')).toBe('Only letters, digits, - and _ are allowed; not " ", ".", "!".');
   });
 
-  it('adds placeholders for a file under files[] of an inline document', () => {
+  it("writes the image as the agent's files[] entry: name, url, codesign (one format with the CLI)", () => {
     const f = { bucket: 'fw', key: 'dir/a b.bin', versionId: 'v+1' };
     const url = presignPlaceholder('eu-west-1', f);
     expect(url).toBe(
       '${aws:iot:s3-presigned-url-v2:https://s3.eu-west-1.amazonaws.com/fw/dir/a%20b.bin%3FversionId%3Dv%2B1}',
     );
-    expect(signaturePlaceholder('eu-west-1', f)).toBe(
-      '${aws:iot:code-sign-signature:s3://eu-west-1.fw/dir/a b.bin@v+1}',
-    );
-    const once = withFileEntry('{"op":"x"}', 'a b.bin', { url })!;
-    const twice = withFileEntry(once, 'a b.bin', { signature: 'S' })!;
-    expect(JSON.parse(twice)).toEqual({ op: 'x', files: [{ fileName: 'a b.bin', url, signature: 'S' }] });
-    expect(withFileEntry('[1]', 'x', {})).toBeUndefined();
-    expect(withFileEntry('{', 'x', {})).toBeUndefined();
+    const codesign = signaturePlaceholder('eu-west-1', f);
+    expect(codesign).toBe('${aws:iot:code-sign-signature:s3://eu-west-1.fw/dir/a b.bin@v+1}');
+    const draft: Draft = {
+      ...EMPTY_DRAFT,
+      jobId: 'j',
+      targets: ['t'],
+      image: f,
+      sign: { enabled: true, profileName: 'p1' },
+      presign: { enabled: true, roleArn: 'arn:aws:iam::000000000000:role/r', expiresInSec: '600' },
+    };
+    const input = toCreateJobInput(draft, 'eu-west-1');
+    expect(input.codeSigning).toEqual({ profileName: 'p1' });
+    const doc = JSON.parse(input.document as string);
+    expect(doc.files).toEqual([{ name: 'a_b.bin', url, codesign }]);
+    // The default document's install step gets the downloaded file as its argument.
+    expect(doc.steps[0].action.input.args).toEqual(['${file:a_b.bin}']);
+    // What CreateJob makes of it (a signature block, a presigned URL) is what the agent runs.
+    const filled = (input.document as string)
+      .replace(JSON.stringify(codesign), JSON.stringify({ signature: 'c2ln', signatureAlgorithm: 'SHA256withECDSA' }))
+      .replace(url, 'https://device.example/fw?X-Amz-Signature=00');
+    expect(parseJobDocument(filled).files).toEqual([
+      {
+        name: 'a_b.bin',
+        url: 'https://device.example/fw?X-Amz-Signature=00',
+        codesign: { signature: 'c2ln', signatureAlgorithm: 'SHA256withECDSA' },
+      },
+    ]);
+    // The entry replaces one of the same name and keeps the rest of the document.
+    const twice = withImageEntry(JSON.stringify({ op: 'x', files: [{ name: 'a_b.bin', url: 'old' }, { name: 'o' }] }), {
+      name: 'a_b.bin',
+      url,
+    });
+    expect(JSON.parse(twice)).toEqual({ op: 'x', files: [{ name: 'o' }, { name: 'a_b.bin', url }] });
+    expect(withImageEntry('[1]', { name: 'x' })).toBe('[1]');
+    expect(withImageEntry('{', { name: 'x' })).toBe('{');
   });
 
   it('sends the service error of a field back to its step', () => {
@@ -43,6 +73,7 @@ describe('the create-job form', () => {
     expect(stepOfField('targets')).toBe(1);
     expect(stepOfField('document')).toBe(2);
     expect(stepOfField('presignedUrlConfig.roleArn')).toBe(3);
+    expect(stepOfField('codeSigning.profileName')).toBe(3);
     expect(stepOfField('schedulingConfig.maintenanceWindows.1.member.startTime')).toBe(4);
   });
 });

@@ -102,11 +102,34 @@ describe('job documents (Device Client schema 1.0 + files)', () => {
     ],
     [
       doc([handlerStep({ handler: 'x.sh' })], { files: [{ name: 'a', url: 'https://x', codesign: {} }] }),
-      'files[0].codesign must be a signature block with a signature',
+      'files[0].codesign must be a signature block or a base64 signature',
+    ],
+    [
+      doc([handlerStep({ handler: 'x.sh' })], {
+        files: [{ name: 'a', url: 'https://x', codesign: '${aws:iot:code-sign-signature:s3://us-east-1.b/k@v}' }],
+      }),
+      'files[0].codesign is a code-sign placeholder nobody filled in',
+    ],
+    [
+      doc([handlerStep({ handler: 'x.sh' })], {
+        files: [{ name: 'a', url: 'https://x', codesign: 'c2ln', 'sig-sha256-ecdsa': 'c2ln' }],
+      }),
+      'files[0] carries more than one signature',
     ],
   ])('refuses bad documents (%#)', (raw, message) => {
     expect(() => parseJobDocument(raw)).toThrow(DocumentError);
     expect(() => parseJobDocument(raw)).toThrow(message);
+  });
+
+  it('takes a file signature in every form CreateJob makes of a code-sign placeholder (spec 6.3-6.5)', () => {
+    const files = (entry: Record<string, unknown>) =>
+      parseJobDocument(doc([handlerStep({ handler: 'x.sh' })], { files: [{ name: 'a', url: 'https://x', ...entry }] }))
+        .files[0]!.codesign;
+    const block = { signature: 'c2ln', signatureAlgorithm: 'SHA256withECDSA', rawPayloadSize: 3 };
+    expect(files({ codesign: block })).toEqual(block);
+    expect(files({ codesign: 'c2ln' })).toEqual({ signature: 'c2ln' });
+    expect(files({ 'sig-sha256-ecdsa': 'c2ln' })).toEqual({ signature: 'c2ln', signatureAlgorithm: 'sig-sha256-ecdsa' });
+    expect(files({})).toBeUndefined();
   });
 
   it('splits runCommand strings like the Device Client and substitutes files in args', () => {

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { enc, post } from '../api/client';
+import { enc, post, put } from '../api/client';
 import type { Session } from '../api/types';
 import { useAction, useApi } from '../api/use-api';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -19,13 +19,25 @@ export function RolesPage({ session }: { session: Session }) {
   const roles = useApi<{ Roles: Role[] }>('/roles');
   const [name, setName] = useState('');
   const [trust, setTrust] = useState('');
-  const create = useAction(() => post('/roles', { roleName: name.trim(), assumeRolePolicyDocument: trust }));
+  const buckets = useApi<{ buckets: { name: string }[] }>('/buckets');
+  const [readBucket, setReadBucket] = useState('');
+  const create = useAction(async () => {
+    const roleName = name.trim();
+    const made = await post('/roles', { roleName, assumeRolePolicyDocument: trust });
+    // The second half of a download role: without it every presigned URL is refused.
+    if (readBucket !== '') {
+      const { permission } = await roleTemplates(readBucket);
+      await put(`/roles/${enc(roleName)}/policies/${enc(`read-${readBucket}`)}`, { policyDocument: permission });
+    }
+    return made;
+  });
   const useJobsTrust = async (): Promise<void> => setTrust((await roleTemplates()).trust);
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     if ((await create.run()) !== undefined) {
       setName('');
       setTrust('');
+      setReadBucket('');
       roles.reload();
     }
   };
@@ -50,6 +62,21 @@ export function RolesPage({ session }: { session: Session }) {
           rows={14}
           serviceError={create.error?.forField('assumeRolePolicyDocument')}
         />
+        <Field
+          label="Allow reading the files of bucket (optional)"
+          hint="A role that presigns download URLs needs both: the jobs trust policy above and permission to read the files. You can add or edit permission policies later on the role's page."
+        >
+          {(a) => (
+            <select {...a} value={readBucket} onChange={(e) => setReadBucket(e.target.value)}>
+              <option value="">No bucket</option>
+              {buckets.data?.buckets.map((b) => (
+                <option key={b.name} value={b.name}>
+                  {b.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <button
           type="submit"
           className="primary"

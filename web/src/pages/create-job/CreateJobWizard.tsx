@@ -2,14 +2,15 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, post } from '../../api/client';
 import type { Session } from '../../api/types';
 import { ErrorMessage } from '../../components/ErrorMessage';
-import { navigate } from '../../router';
-import { EMPTY_DRAFT, jobIdProblem, stepOfField, toCreateJobInput, type Draft } from './draft';
+import { navigate, useRoute } from '../../router';
+import { jobIdProblem, stepOfField, toCreateJobInput, type Draft } from './draft';
 import { StepAdvanced } from './StepAdvanced';
 import { StepBasics } from './StepBasics';
 import { StepDocument } from './StepDocument';
 import { StepReview } from './StepReview';
 import { StepSecurity } from './StepSecurity';
 import { StepTargets } from './StepTargets';
+import { forgetDraft, stepInPath, stepPath, useStoredDraft } from './wizard-state';
 
 const STEPS = ['Job id', 'Targets', 'Document', 'Signing and URLs', 'Rollout and more', 'Review'] as const;
 
@@ -18,33 +19,46 @@ export interface StepProps {
   update: (change: Partial<Draft>) => void;
   error: ApiError | undefined;
   session: Session;
-  /** The review step reports the document as it will be stored (signatures filled in). */
-  onStored?: (text: string | undefined) => void;
+  /** Next was pressed with this step incomplete: show what is missing next to its field. */
+  tried?: boolean;
 }
 
 /** What stops the form from going past a step before the service is asked (syntax only). */
-function blocker(step: number, d: Draft): string | undefined {
+export function blocker(step: number, d: Draft): string | undefined {
   if (step === 0) return jobIdProblem(d.jobId);
   if (step === 1 && d.targets.length === 0) return 'Choose at least one thing or group.';
   if (step === 2 && d.documentMode !== 'inline' && !d.documentFile) return 'Choose the document file.';
+  if (step === 3 && d.sign.enabled) {
+    if (d.documentMode === 'inline' && !d.image) return 'Choose the firmware image to sign.';
+    if (d.image && !d.image.versionId) return 'Signing needs a version of the image: keep it in a versioned bucket.';
+    if (d.sign.profileName === '') return 'Choose a code-signing profile (or create one).';
+  }
+  if (step === 3 && d.presign.enabled && d.presign.roleArn === '') return 'Choose a role for the download URLs.';
   return undefined;
 }
 
-/** CreateJob, step by step; the service's errors bring you back to the step of their field. */
+/** The first step that is not complete yet, so a URL cannot skip ahead of what was filled in. */
+const reachable = (d: Draft): number => {
+  for (let i = 0; i < STEPS.length - 1; i++) if (blocker(i, d)) return i;
+  return STEPS.length - 1;
+};
+
+/**
+ * CreateJob, step by step. Each step is a history entry and the draft survives leaving the page;
+ * the service's errors bring you back to the step of their field.
+ */
 export function CreateJobWizard({ session }: { session: Session }) {
-  const [step, setStep] = useState(0);
-  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
+  const path = useRoute();
+  const [draft, update, reset] = useStoredDraft();
+  const step = Math.min(stepInPath(path), reachable(draft));
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
   const [tried, setTried] = useState(false);
-  const [stored, setStored] = useState<string>();
-  const update = (change: Partial<Draft>): void => setDraft((d) => ({ ...d, ...change }));
   const problem = blocker(step, draft);
 
   const go = (to: number): void => {
     setTried(false);
-    setStored(undefined);
-    setStep(to);
+    navigate(stepPath(to));
     document.getElementById('wizard-step')?.focus();
   };
 
@@ -52,10 +66,9 @@ export function CreateJobWizard({ session }: { session: Session }) {
     setBusy(true);
     setError(undefined);
     try {
-      const input = toCreateJobInput(draft, session.region);
-      // The job stores exactly the document the review showed (signed there, as the AWS console does).
-      if (draft.documentMode === 'inline' && stored !== undefined) input.document = stored;
-      await post('/jobs', input);
+      // The raw document with its placeholders and the chosen profile: CreateJob signs (spec 6.3).
+      await post('/jobs', toCreateJobInput(draft, session.region));
+      forgetDraft();
       navigate(`/jobs/${encodeURIComponent(draft.jobId)}`);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'Error', String(err));
@@ -76,8 +89,7 @@ export function CreateJobWizard({ session }: { session: Session }) {
     else void create();
   };
 
-  const props: StepProps = { draft, update, error, session, onStored: setStored };
-  const waiting = step === STEPS.length - 1 && draft.documentMode === 'inline' && stored === undefined;
+  const props: StepProps = { draft, update, error, session, tried };
   return (
     <section aria-labelledby="wizard-title">
       <h1 id="wizard-title">Create a job</h1>
@@ -105,7 +117,8 @@ export function CreateJobWizard({ session }: { session: Session }) {
           {step === 3 && <StepSecurity {...props} />}
           {step === 4 && <StepAdvanced {...props} />}
           {step === 5 && <StepReview {...props} />}
-          {tried && problem && (
+          {/* The job id's problem is shown under its own field (step 0), not repeated here. */}
+          {tried && problem && step !== 0 && (
             <p className="field-error" role="alert">
               {problem}
             </p>
@@ -116,7 +129,16 @@ export function CreateJobWizard({ session }: { session: Session }) {
           <button type="button" onClick={() => go(step - 1)} disabled={step === 0}>
             Back
           </button>
-          <button type="submit" className="primary" disabled={busy || waiting}>
+          <button
+            type="button"
+            onClick={() => {
+              reset();
+              go(0);
+            }}
+          >
+            Start over
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
             {step < STEPS.length - 1 ? 'Next' : busy ? 'Creating…' : 'Create job'}
           </button>
         </div>

@@ -3,8 +3,9 @@ import type { StepProps } from './CreateJobWizard';
 import { jobIdProblem } from './draft';
 
 /** Job id (checked as you type) and description, with the personal-data warning. */
-export function StepBasics({ draft, update, error }: StepProps) {
-  const local = draft.jobId === '' ? undefined : jobIdProblem(draft.jobId);
+export function StepBasics({ draft, update, error, tried }: StepProps) {
+  // An empty id is only a problem once Next was pressed; a bad character is one as soon as it is typed.
+  const local = draft.jobId === '' && !tried ? undefined : jobIdProblem(draft.jobId);
   return (
     <>
       <p className="notice" id="privacy-hint">

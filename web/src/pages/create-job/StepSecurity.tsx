@@ -1,28 +1,32 @@
+import { useEffect } from 'react';
 import { useApi } from '../../api/use-api';
 import { Field } from '../../components/Field';
 import { FilePicker } from '../../components/FilePicker';
+import { NewDownloadRoleForm } from '../../components/NewDownloadRoleForm';
 import { NewProfileForm } from '../../components/NewProfileForm';
-import { href } from '../../router';
 import type { StepProps } from './CreateJobWizard';
-import { presignPlaceholder, signaturePlaceholder, withFileEntry } from './draft';
+import { imageEntry } from './image-entry';
+import { DEFAULT_PROFILE_TAG, defaultProfile, type SigningProfile } from './signing-profiles';
 
-interface SigningProfile {
-  profileName: string;
-  platformId?: string;
-  status?: string;
-}
-
-/** The firmware image, "Sign image for me" (a signing profile) and "Pre-sign resource URLs" (role + expiry). */
+/**
+ * The firmware image, "Sign image for me" (a signing profile) and "Pre-sign resource URLs" (role +
+ * expiry). The choices alone make the image's `files` entry (no extra button): it is shown here as
+ * it goes into the document, and the server signs the image with the chosen profile at CreateJob.
+ */
 export function StepSecurity({ draft, update, error, session }: StepProps) {
   const profiles = useApi<{ profiles: SigningProfile[] }>(draft.sign.enabled ? '/signing/profiles' : null);
   const roles = useApi<{ Roles: { RoleName: string; Arn: string }[] }>(draft.presign.enabled ? '/roles' : null);
   const image = draft.image;
   const inline = draft.documentMode === 'inline';
-  const fileName = image?.key.split('/').pop() ?? '';
-  const addToDocument = (patch: Record<string, string>): void => {
-    const next = withFileEntry(draft.documentText, fileName, patch);
-    if (next !== undefined) update({ documentText: next });
-  };
+  const entry = imageEntry(draft, session.region);
+  const active = profiles.data?.profiles.filter((p) => p.status === 'Active');
+  const chosen = draft.sign.profileName;
+  useEffect(() => {
+    // Preselect the profile CreateJob would take by itself (the default one, or the only one).
+    if (!draft.sign.enabled || chosen !== '' || !active) return;
+    const d = defaultProfile(active);
+    if (d) update({ sign: { ...draft.sign, profileName: d.profileName } });
+  }, [active, chosen, draft.sign, update]);
 
   return (
     <>
@@ -43,18 +47,19 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
             <Field
               label="Code-signing profile"
               hint="Or create one below."
-              error={profiles.error?.message ?? error?.forField('signing')}
+              error={profiles.error?.message ?? error?.forField('codeSigning')}
             >
               {(a) => (
                 <select
                   {...a}
-                  value={draft.sign.profileName}
+                  value={chosen}
                   onChange={(e) => update({ sign: { ...draft.sign, profileName: e.target.value } })}
                 >
                   <option value="">Choose…</option>
-                  {profiles.data?.profiles.map((p) => (
+                  {active?.map((p) => (
                     <option key={p.profileName} value={p.profileName}>
                       {p.profileName} {p.platformId ? `(${p.platformId})` : ''}
+                      {p.tags?.[DEFAULT_PROFILE_TAG] === 'true' ? ' — default' : ''}
                     </option>
                   ))}
                 </select>
@@ -66,16 +71,10 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
                 profiles.reload();
               }}
             />
-            <button
-              type="button"
-              disabled={!inline || !image?.versionId || !draft.sign.profileName}
-              onClick={() => addToDocument({ signature: signaturePlaceholder(session.region, image!) })}
-            >
-              Add the image's signature to the document
-            </button>
-            <p className="hint">
-              The server signs exactly this version of the image with the profile when you reach the review, and puts
-              the signature block in the stored document.
+            <p className="hint" role="status">
+              {image?.versionId && chosen
+                ? `When you create the job, the server signs version ${image.versionId} of s3://${image.bucket}/${image.key} with profile ${chosen} and puts the signature in the document.`
+                : 'Choose the image (in a versioned bucket) and a profile: the server signs the image when you create the job.'}
             </p>
           </>
         )}
@@ -95,11 +94,7 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
           <>
             <Field
               label="Role"
-              hint={
-                <>
-                  It must trust the jobs service; see <a href={href('/roles')}>Roles</a> for a one-click trust policy.
-                </>
-              }
+              hint="It must trust the jobs service and allow reading the image; you can make one below."
               error={error?.forField('presignedUrlConfig.roleArn') ?? roles.error?.message}
             >
               {(a) => (
@@ -117,6 +112,13 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
                 </select>
               )}
             </Field>
+            <NewDownloadRoleForm
+              bucket={image?.bucket}
+              onCreated={(r) => {
+                update({ presign: { ...draft.presign, roleArn: r.arn } });
+                roles.reload();
+              }}
+            />
             <Field
               label="URLs expire after (seconds)"
               hint="60 to 3600"
@@ -133,18 +135,26 @@ export function StepSecurity({ draft, update, error, session }: StepProps) {
                 />
               )}
             </Field>
-            <button
-              type="button"
-              disabled={!inline || !image?.key}
-              onClick={() => addToDocument({ url: presignPlaceholder(session.region, image!) })}
-            >
-              Add the image's download URL to the document
-            </button>
           </>
         )}
       </fieldset>
+      {inline && entry && (
+        <>
+          <h3>The image in the document</h3>
+          <pre className="code small" tabIndex={0} aria-label="The image's entry in the document">
+            {JSON.stringify({ files: [entry] }, null, 2)}
+          </pre>
+          <p className="hint">
+            The agent downloads <code>{entry.name}</code>
+            {entry.codesign ? ' and checks its signature' : ''} before the first step runs.
+          </p>
+        </>
+      )}
       {!inline && (draft.sign.enabled || draft.presign.enabled) && (
-        <p className="hint">The document comes from a file: put the placeholders in that file.</p>
+        <p className="hint">
+          The document comes from a file: put the placeholders in that file (the README shows the format); the chosen
+          profile and role are used for it.
+        </p>
       )}
       {error?.forField('presignedUrlConfig') && !error.forField('presignedUrlConfig.roleArn') && (
         <p className="field-error" role="alert">

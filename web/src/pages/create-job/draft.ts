@@ -3,6 +3,8 @@
  * and drops empty parts: every rule is checked by the jobs service, whose errors come back by field.
  */
 
+import { imageEntry, s3Url, withImageEntry } from './image-entry.js';
+
 export type DocumentMode = 'inline' | 'bucket' | 'upload';
 
 export interface FileRef {
@@ -55,7 +57,14 @@ export const EMPTY_DRAFT: Draft = {
   description: '',
   targets: [],
   documentMode: 'inline',
-  documentText: '{\n  "operation": "update"\n}',
+  documentText: JSON.stringify(
+    {
+      version: '1.0',
+      steps: [{ action: { name: 'install', type: 'runHandler', input: { handler: 'install.sh' } } }],
+    },
+    null,
+    2,
+  ),
   sign: { enabled: false, profileName: '' },
   presign: { enabled: false, roleArn: '', expiresInSec: '3600' },
   targetSelection: 'SNAPSHOT',
@@ -83,18 +92,6 @@ export function jobIdProblem(id: string): string | undefined {
   if (bad.length > 0) return `Only letters, digits, - and _ are allowed; not ${bad.map((c) => `"${c}"`).join(', ')}.`;
   return undefined;
 }
-
-/** The S3 object URL form used in documentSource and placeholders (spec 6.1). */
-export const s3Url = (region: string, f: FileRef): string =>
-  `https://s3.${region}.amazonaws.com/${f.bucket}/${f.key.split('/').map(encodeURIComponent).join('/')}`;
-
-export const presignPlaceholder = (region: string, f: FileRef): string =>
-  f.versionId
-    ? `\${aws:iot:s3-presigned-url-v2:${s3Url(region, f)}%3FversionId%3D${encodeURIComponent(f.versionId)}}`
-    : `\${aws:iot:s3-presigned-url:${s3Url(region, f)}}`;
-
-export const signaturePlaceholder = (region: string, f: FileRef): string =>
-  `\${aws:iot:code-sign-signature:s3://${region}.${f.bucket}/${f.key}@${f.versionId ?? ''}}`;
 
 const num = (s: string): number | undefined => (s.trim() === '' ? undefined : Number(s));
 const defined = <T extends object>(o: T): T | undefined =>
@@ -146,12 +143,14 @@ function staged(d: Draft): object | undefined {
 export function toCreateJobInput(d: Draft, region: string): Record<string, unknown> {
   const input: Record<string, unknown> = { jobId: d.jobId, targets: d.targets, targetSelection: d.targetSelection };
   if (d.description !== '') input.description = d.description;
-  if (d.documentMode === 'inline') input.document = d.documentText;
+  if (d.documentMode === 'inline') input.document = withImageEntry(d.documentText, imageEntry(d, region));
   else if (d.documentFile) {
     // Pin the version chosen, so the job reads exactly the file that was reviewed.
     const v = d.documentFile.versionId;
     input.documentSource = s3Url(region, d.documentFile) + (v ? `?versionId=${encodeURIComponent(v)}` : '');
   }
+  // The profile that fills the code-sign placeholders at CreateJob (the fleetjobs extension member).
+  if (d.sign.enabled && d.sign.profileName !== '') input.codeSigning = { profileName: d.sign.profileName };
   if (d.presign.enabled)
     input.presignedUrlConfig = { roleArn: d.presign.roleArn, expiresInSec: num(d.presign.expiresInSec) };
   const r = rollout(d);
@@ -185,26 +184,6 @@ export function stepOfField(field: string): number {
   if (top === 'jobId' || top === 'description') return 0;
   if (top === 'targets') return 1;
   if (top === 'document' || top === 'documentSource') return 2;
-  if (top === 'presignedUrlConfig' || top === 'signing') return 3;
+  if (top === 'presignedUrlConfig' || top === 'codeSigning') return 3;
   return 4;
-}
-
-/**
- * Puts a download URL or signature placeholder for a file into an inline JSON document, under
- * `files[]` (one entry per file name). Returns undefined when the document is not a JSON object.
- */
-export function withFileEntry(text: string, fileName: string, patch: Record<string, string>): string | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
-  const obj = doc as Record<string, unknown>;
-  const files = Array.isArray(obj.files) ? (obj.files as Record<string, unknown>[]) : [];
-  const at = files.findIndex((f) => f.fileName === fileName);
-  const entry = { ...(at >= 0 ? files[at] : { fileName }), ...patch };
-  obj.files = at >= 0 ? files.map((f, i) => (i === at ? entry : f)) : [...files, entry];
-  return JSON.stringify(obj, null, 2);
 }

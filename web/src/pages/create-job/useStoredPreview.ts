@@ -2,9 +2,9 @@ import { useEffect, useState } from 'react';
 import { ApiError, post } from '../../api/client';
 
 /**
- * The document as CreateJob will store it: the server resolves the creation-time placeholders
- * (code-sign signatures: real signing jobs run) without creating the job. Without such placeholders it
- * is the text itself.
+ * The document as CreateJob will store it, checked by the server the way CreateJob checks it
+ * (signing profile, image version, presigning role) without signing or creating anything:
+ * signatures read "(signed when the job is created)". Without code-sign placeholders it is the text.
  */
 export function useStoredPreview(
   raw: string | undefined,
@@ -14,10 +14,6 @@ export function useStoredPreview(
   const body = JSON.stringify(input);
   useEffect(() => {
     if (raw === undefined) return;
-    if (!raw.includes('${aws:iot:code-sign-signature:')) {
-      setState({ text: raw });
-      return;
-    }
     let live = true;
     post<{ document: string }>('/jobs/preview-document', { ...(JSON.parse(body) as object), document: raw }).then(
       (r) => live && setState({ text: r.document }),

@@ -12,6 +12,16 @@ interface Props {
   onDone: () => void;
 }
 
+const REASON_RULE = 'Use capital letters, digits and _ only, e.g. BAD_IMAGE.';
+
+/** CancelJob's reasonCode rule ([\p{Upper}\p{Digit}_]+, at most 128), said in words. */
+export function reasonCodeProblem(code: string): string | undefined {
+  if (code === '') return undefined;
+  if (code.length > 128) return `At most 128 characters (now ${code.length}).`;
+  if (!/^[\p{Lu}\p{Nd}_]+$/u.test(code)) return REASON_RULE;
+  return undefined;
+}
+
 /** CancelJob with force, reason code and comment, after confirmation. */
 export function CancelJobDialog({ jobId, open, onClose, onDone }: Props) {
   const [force, setForce] = useState(false);
@@ -24,7 +34,9 @@ export function CancelJobDialog({ jobId, open, onClose, onDone }: Props) {
       ...(comment !== '' && { comment }),
     }),
   );
+  const local = reasonCodeProblem(reasonCode);
   const confirm = async (): Promise<void> => {
+    if (local) return;
     if ((await action.run()) !== undefined) onDone();
   };
   return (
@@ -48,7 +60,7 @@ export function CancelJobDialog({ jobId, open, onClose, onDone }: Props) {
       <Field
         label="Reason code"
         hint="Capital letters, digits and _ (e.g. BAD_IMAGE)"
-        error={action.error?.forField('reasonCode')}
+        error={local ?? (action.error?.forField('reasonCode') ? REASON_RULE : undefined)}
       >
         {(a) => <input {...a} value={reasonCode} onChange={(e) => setReasonCode(e.target.value)} />}
       </Field>

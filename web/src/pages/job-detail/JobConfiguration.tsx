@@ -2,16 +2,8 @@ import { enc } from '../../api/client';
 import type { Job } from '../../api/types';
 import { useApi } from '../../api/use-api';
 import { ErrorMessage } from '../../components/ErrorMessage';
-
-const CONFIGS = [
-  ['presignedUrlConfig', 'Presigned URLs'],
-  ['jobExecutionsRolloutConfig', 'Rollout'],
-  ['abortConfig', 'Abort'],
-  ['timeoutConfig', 'Timeout'],
-  ['jobExecutionsRetryConfig', 'Retries'],
-  ['schedulingConfig', 'Scheduling'],
-  ['stagedRollout', 'Staged waves'],
-] as const;
+import { SettingsList } from '../../components/SettingsList';
+import { SigningJobsList } from '../SigningJobsList';
 
 const pretty = (text: string): string => {
   try {
@@ -21,10 +13,26 @@ const pretty = (text: string): string => {
   }
 };
 
-/** The stored document and the advanced configurations, as the service keeps them. */
+/** The members of a job that are settings (the rest is shown at the top of the page). */
+function configOf(job: Job): Record<string, unknown> {
+  const { presignedUrlConfig, jobExecutionsRolloutConfig, abortConfig, timeoutConfig } = job;
+  const { jobExecutionsRetryConfig, schedulingConfig, stagedRollout } = job;
+  return Object.fromEntries(
+    Object.entries({
+      presignedUrlConfig,
+      jobExecutionsRolloutConfig,
+      abortConfig,
+      timeoutConfig,
+      jobExecutionsRetryConfig,
+      schedulingConfig,
+      stagedRollout,
+    }).filter(([, v]) => v !== undefined),
+  );
+}
+
+/** The stored document, its code signatures and the settings in words (the raw ones a click away). */
 export function JobConfiguration({ jobId, job, documentSource }: { jobId: string; job: Job; documentSource?: string }) {
   const doc = useApi<{ document: string }>(`/jobs/${enc(jobId)}/document`);
-  const set = CONFIGS.filter(([k]) => job[k] !== undefined && Object.keys(job[k] ?? {}).length > 0);
   return (
     <section aria-labelledby="config-title">
       <h2 id="config-title">Stored document</h2>
@@ -35,21 +43,9 @@ export function JobConfiguration({ jobId, job, documentSource }: { jobId: string
           {pretty(doc.data.document)}
         </pre>
       )}
+      <SigningJobsList jobId={jobId} />
       <h2>Configuration</h2>
-      {set.length === 0 ? (
-        <p className="muted">No advanced configuration.</p>
-      ) : (
-        <dl className="configs">
-          {set.map(([k, label]) => (
-            <div key={k}>
-              <dt>{label}</dt>
-              <dd>
-                <pre className="code small">{JSON.stringify(job[k], null, 2)}</pre>
-              </dd>
-            </div>
-          ))}
-        </dl>
-      )}
+      <SettingsList job={configOf(job)} rawLabel="As DescribeJob returns it" />
     </section>
   );
 }

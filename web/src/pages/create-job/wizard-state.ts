@@ -1,0 +1,44 @@
+import { useCallback, useEffect, useState } from 'react';
+import { EMPTY_DRAFT, type Draft } from './draft';
+
+/**
+ * What the wizard keeps outside React: the draft in sessionStorage (so a link to another page, a
+ * reload or the browser's Back button does not lose what was typed) and the step in the URL (so
+ * each step is a history entry: #/jobs/new?step=2).
+ */
+const KEY = 'fleetjobs.create-job.draft';
+
+function loadDraft(): Draft {
+  try {
+    const saved = sessionStorage.getItem(KEY);
+    // Spread over the empty draft so a draft saved by an older console still has every member.
+    return saved ? { ...EMPTY_DRAFT, ...(JSON.parse(saved) as Partial<Draft>) } : EMPTY_DRAFT;
+  } catch {
+    return EMPTY_DRAFT;
+  }
+}
+
+export function useStoredDraft(): [Draft, (change: Partial<Draft>) => void, () => void] {
+  const [draft, setDraft] = useState<Draft>(loadDraft);
+  useEffect(() => {
+    sessionStorage.setItem(KEY, JSON.stringify(draft));
+  }, [draft]);
+  const update = useCallback((change: Partial<Draft>) => setDraft((d) => ({ ...d, ...change })), []);
+  const reset = useCallback(() => {
+    sessionStorage.removeItem(KEY);
+    setDraft(EMPTY_DRAFT);
+  }, []);
+  return [draft, update, reset];
+}
+
+/** Forgets the draft once its job exists. */
+export const forgetDraft = (): void => sessionStorage.removeItem(KEY);
+
+/** The step named in the wizard's URL (`?step=N`, counted from 1), 0 when there is none. */
+export function stepInPath(path: string): number {
+  const q = path.split('?')[1] ?? '';
+  const n = Number(new URLSearchParams(q).get('step') ?? '1');
+  return Number.isInteger(n) && n >= 1 ? n - 1 : 0;
+}
+
+export const stepPath = (step: number): string => `/jobs/new?step=${step + 1}`;
