@@ -128,7 +128,10 @@ describe('job documents (Device Client schema 1.0 + files)', () => {
     const block = { signature: 'c2ln', signatureAlgorithm: 'SHA256withECDSA', rawPayloadSize: 3 };
     expect(files({ codesign: block })).toEqual(block);
     expect(files({ codesign: 'c2ln' })).toEqual({ signature: 'c2ln' });
-    expect(files({ 'sig-sha256-ecdsa': 'c2ln' })).toEqual({ signature: 'c2ln', signatureAlgorithm: 'sig-sha256-ecdsa' });
+    expect(files({ 'sig-sha256-ecdsa': 'c2ln' })).toEqual({
+      signature: 'c2ln',
+      signatureAlgorithm: 'sig-sha256-ecdsa',
+    });
     expect(files({})).toBeUndefined();
   });
 

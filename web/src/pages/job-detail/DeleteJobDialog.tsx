@@ -40,8 +40,7 @@ export function DeleteJobDialog({ jobId, status, open, onClose, onDone }: Props)
       {running && (
         <label className="check">
           <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />
-          Force: delete even though the job is {status.replace(/_/g, ' ').toLowerCase()} (devices working on it lose
-          it)
+          Force: delete even though the job is {status.replace(/_/g, ' ').toLowerCase()} (devices working on it lose it)
         </label>
       )}
       <ErrorMessage error={action.error} />
