@@ -112,6 +112,7 @@ describe('console pages in a browser', () => {
         buffer: Buffer.from('{"operation":"from-a-file","n":1}'),
       });
       await page.getByRole('progressbar', { name: 'Upload progress' }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'Uploaded s3://documents/job.json' }).waitFor();
     });
     await b.screenshot('22-job-from-upload');
     await fromFile('doc-from-bucket', async () => {

@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, post } from '../../api/client';
 import type { Session } from '../../api/types';
 import { ErrorMessage } from '../../components/ErrorMessage';
-import { navigate, useRoute } from '../../router';
+import { currentPath, navigate, useRoute } from '../../router';
 import { jobIdProblem, stepOfField, toCreateJobInput, type Draft } from './draft';
 import { StepAdvanced } from './StepAdvanced';
 import { StepBasics } from './StepBasics';
@@ -49,8 +49,13 @@ const reachable = (d: Draft): number => {
  */
 export function CreateJobWizard({ session }: { session: Session }) {
   const path = useRoute();
-  const [draft, update, reset] = useStoredDraft();
-  const step = Math.min(stepInPath(path), reachable(draft));
+  const [draft, update, reset] = useStoredDraft(!path.includes('?'));
+  // The URL decides the step (Back / Forward); a click sets it at once too, so a quick second
+  // click on Next acts on the step it sees rather than on the one before the URL caught up.
+  const [wanted, setWanted] = useState(() => stepInPath(path));
+  // Read the location itself: a render for an older hashchange must not undo a newer click.
+  useEffect(() => setWanted(stepInPath(currentPath())), [path]);
+  const step = Math.min(wanted, reachable(draft));
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
   const [tried, setTried] = useState(false);
@@ -58,6 +63,7 @@ export function CreateJobWizard({ session }: { session: Session }) {
 
   const go = (to: number): void => {
     setTried(false);
+    setWanted(to);
     navigate(stepPath(to));
     document.getElementById('wizard-step')?.focus();
   };

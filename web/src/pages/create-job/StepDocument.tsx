@@ -60,7 +60,7 @@ export function StepDocument({ draft, update, error }: StepProps) {
   );
 }
 
-function UploadDocument({ update, error }: Pick<StepProps, 'draft' | 'update'> & { error?: string }) {
+function UploadDocument({ draft, update, error }: Pick<StepProps, 'draft' | 'update'> & { error?: string }) {
   const buckets = useApi<{ buckets: { name: string }[] }>('/buckets');
   const [bucket, setBucket] = useState('');
   const [progress, setProgress] = useState<number>();
@@ -107,6 +107,11 @@ function UploadDocument({ update, error }: Pick<StepProps, 'draft' | 'update'> &
         <progress max={1} value={progress} aria-label="Upload progress">
           {Math.round(progress * 100)}%
         </progress>
+      )}
+      {draft.documentFile && (
+        <p className="hint" role="status">
+          Uploaded s3://{draft.documentFile.bucket}/{draft.documentFile.key}
+        </p>
       )}
       <ErrorMessage error={failed ?? buckets.error} />
     </div>

@@ -18,8 +18,16 @@ function loadDraft(): Draft {
   }
 }
 
-export function useStoredDraft(): [Draft, (change: Partial<Draft>) => void, () => void] {
-  const [draft, setDraft] = useState<Draft>(loadDraft);
+/**
+ * `fresh` (the wizard opened as #/jobs/new, e.g. from "Create job"): a new, empty draft, and the
+ * URL becomes that of step 1 so that a reload or a Back to it resumes instead of starting again.
+ */
+export function useStoredDraft(fresh: boolean): [Draft, (change: Partial<Draft>) => void, () => void] {
+  const [draft, setDraft] = useState<Draft>(() => {
+    if (!fresh) return loadDraft();
+    window.history.replaceState(window.history.state, '', `#${stepPath(0)}`);
+    return EMPTY_DRAFT;
+  });
   useEffect(() => {
     sessionStorage.setItem(KEY, JSON.stringify(draft));
   }, [draft]);
