@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   InvalidJson: { http: 400, aws: 'InvalidRequestException', mqtt: 'InvalidJson' },
   InvalidTopic: { http: 400, aws: 'InvalidRequestException', mqtt: 'InvalidTopic' },
   InvalidQuery: { http: 400, aws: 'InvalidQueryException', mqtt: 'InvalidRequest' },
+  IndexNotReady: { http: 400, aws: 'IndexNotReadyException', mqtt: 'InvalidRequest' },
   Validation: { http: 400, aws: 'ValidationException', mqtt: 'InvalidRequest' },
   CertificateValidation: { http: 400, aws: 'CertificateValidationException', mqtt: 'InvalidRequest' },
   // spec 0.8: control-plane throttling is 400, data-plane throttling 429.

@@ -13,6 +13,9 @@ import { GroupsService } from './registry/groups.service.js';
 import { RegistryHookList } from './registry/registry.hooks.js';
 import { ThingsService } from './registry/things.service.js';
 import { ThingTypesService } from './registry/thing-types.service.js';
+import { ConnectivityService } from './registry/connectivity.service.js';
+import { DynamicGroupsService } from './registry/dynamic-groups.service.js';
+import { IndexingService } from './registry/indexing.service.js';
 import * as thingsRepo from './registry/things.repository.js';
 import * as groupsRepo from './registry/groups.repository.js';
 import * as thingTypesRepo from './registry/thing-types.repository.js';
@@ -26,6 +29,9 @@ export interface Services extends CertificateServices, JobServices, SchedulerSer
   registryHooks: RegistryHookList;
   things: ThingsService;
   thingTypes: ThingTypesService;
+  indexing: IndexingService;
+  connectivity: ConnectivityService;
+  dynamicGroups: DynamicGroupsService;
   groups: GroupsService;
   tags: TagsService;
   endpoints: EndpointService;
@@ -47,12 +53,20 @@ export function createServices(
   tags.registerResourceType('thinggroup', async (db, id) => (await groupsRepo.findGroup(db, id)) !== undefined);
   const thingTypes = new ThingTypesService(ctx, tags);
   tags.registerResourceType('thingtype', async (db, id) => (await thingTypesRepo.findThingType(db, id)) !== undefined);
+  const groups = new GroupsService(ctx, registryHooks);
+  const indexing = new IndexingService(ctx);
+  const dynamicGroups = new DynamicGroupsService(ctx, registryHooks, indexing, groups, tags);
+  // Dynamic groups follow every change of a thing, in the same transaction.
+  registryHooks.add({ afterThingChanged: (trx, thingName) => dynamicGroups.refreshThing(trx, thingName) });
   const services: Omit<Services, 'signing' | keyof SchedulerServices> = {
     ctx,
     registryHooks,
     things: new ThingsService(ctx, registryHooks, thingTypes),
     thingTypes,
-    groups: new GroupsService(ctx, registryHooks),
+    groups,
+    indexing,
+    connectivity: new ConnectivityService(ctx, registryHooks),
+    dynamicGroups,
     tags,
     endpoints: new EndpointService(deviceEndpoints),
     iam,

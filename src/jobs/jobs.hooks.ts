@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { ServiceContext } from '../context.js';
 import * as groupsRepo from '../registry/groups.repository.js';
-import { MAX_GROUPS_PER_THING } from '../registry/registry.schemas.js';
+import { MAX_ALL_GROUPS_PER_THING } from '../registry/registry.schemas.js';
 import type { MembershipChange, RegistryHooks } from '../registry/registry.hooks.js';
 import type { Dialect, Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
@@ -61,7 +61,7 @@ export class JobsRegistryHooks implements RegistryHooks {
 
   async afterMembershipChanged(trx: Executor, change: MembershipChange): Promise<void> {
     await this.serializeMemberships(trx, change.thingName);
-    const current = await groupsRepo.groupsOfThing(trx, change.thingName, undefined, MAX_GROUPS_PER_THING * 2);
+    const current = await groupsRepo.groupsOfThing(trx, change.thingName, undefined, MAX_ALL_GROUPS_PER_THING);
     const without = current.filter((g) => g !== change.groupName);
     const withG = [...without, change.groupName];
     if (change.kind === 'added') await this.reconcile(trx, change.thingName, without, withG);
@@ -76,7 +76,7 @@ export class JobsRegistryHooks implements RegistryHooks {
     for (;;) {
       const members = await groupsRepo.listMemberThings(trx, [groupName], after, MEMBER_PAGE);
       for (const thing of members.slice(0, MEMBER_PAGE)) {
-        const current = await groupsRepo.groupsOfThing(trx, thing, undefined, MAX_GROUPS_PER_THING * 2);
+        const current = await groupsRepo.groupsOfThing(trx, thing, undefined, MAX_ALL_GROUPS_PER_THING);
         await this.reconcile(
           trx,
           thing,

@@ -16,7 +16,7 @@ export async function updateGroupRow(
   db: Executor,
   name: string,
   expectedVersion: number,
-  changes: Partial<Pick<GroupRow, 'description' | 'attributes'>>,
+  changes: Partial<Pick<GroupRow, 'description' | 'attributes' | 'query_string'>>,
 ): Promise<boolean> {
   const result = await db
     .updateTable('thing_groups')
@@ -153,6 +153,8 @@ export async function countGroupsOfThing(db: Executor, thingName: string): Promi
     .selectFrom('thing_group_members')
     .select(sql<number>`count(*)`.as('n'))
     .where('thing_name', '=', thingName)
+    // AWS's limit of 10 counts static groups; dynamic memberships follow queries.
+    .where('dynamic', '=', 0)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -26,6 +26,9 @@ export interface CreateThingGroupInput {
   thingGroupName: string;
   parentGroupName?: string;
   thingGroupProperties?: ThingGroupProperties;
+  /** CreateDynamicThingGroup (dynamic-groups.service.ts): the query, and work in the same transaction. */
+  dynamic?: { queryString: string; indexName: string; queryVersion: string };
+  afterInsert?: (trx: Executor) => Promise<void>;
 }
 
 export interface MembershipInput {
@@ -82,6 +85,9 @@ export class GroupsService {
       attributes: JSON.stringify(mergeAttributes({}, { attributes: props.attributePayload?.attributes ?? {} })),
       version: 1,
       created_at: this.ctx.clock.now().getTime(),
+      query_string: input.dynamic?.queryString ?? null,
+      index_name: input.dynamic?.indexName ?? null,
+      query_version: input.dynamic?.queryVersion ?? null,
     };
     const stored = await this.ctx.db.transaction().execute(async (trx) => {
       const existing = await groups.findGroup(trx, row.name);
@@ -97,6 +103,7 @@ export class GroupsService {
         }
       }
       await groups.insertGroup(trx, row);
+      await input.afterInsert?.(trx);
       return row;
     });
     // spec 2.7: creating an identical group again answers 200; a different one is a conflict.
@@ -104,7 +111,8 @@ export class GroupsService {
       stored !== row &&
       (stored.parent_name !== row.parent_name ||
         stored.description !== row.description ||
-        stored.attributes !== row.attributes)
+        stored.attributes !== row.attributes ||
+        (stored.query_string ?? null) !== row.query_string)
     ) {
       throw new ServiceError(
         'ResourceAlreadyExists',
@@ -147,6 +155,12 @@ export class GroupsService {
         }),
         creationDate: row.created_at / 1000,
       },
+      ...(row.query_string && {
+        indexName: row.index_name ?? undefined,
+        queryString: row.query_string,
+        queryVersion: row.query_version ?? undefined,
+        status: 'ACTIVE',
+      }),
     };
   }
 
@@ -161,20 +175,32 @@ export class GroupsService {
         checkProperties(v, input.thingGroupProperties);
       v.number('expectedVersion', input.expectedVersion, { integer: true });
     });
-    return this.ctx.db.transaction().execute(async (trx) => {
-      const row = await this.requireGroup(trx, input.thingGroupName);
-      if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
-        throw versionConflict('thing group', row.name, row.version, input.expectedVersion);
-      }
-      const props = input.thingGroupProperties ?? {};
-      const attributes = mergeAttributes(JSON.parse(row.attributes) as Record<string, string>, props.attributePayload);
-      const ok = await groups.updateGroupRow(trx, row.name, row.version, {
-        description: props.thingGroupDescription ?? row.description,
-        attributes: JSON.stringify(attributes),
-      });
-      if (!ok) throw versionConflict('thing group', row.name, row.version + 1, row.version);
-      return { version: row.version + 1 };
+    return this.ctx.db.transaction().execute((trx) => this.updateThingGroupIn(trx, input));
+  }
+
+  /** UpdateThingGroup inside a transaction; UpdateDynamicThingGroup also sets the query. */
+  async updateThingGroupIn(
+    trx: Executor,
+    input: {
+      thingGroupName: string;
+      thingGroupProperties?: ThingGroupProperties;
+      expectedVersion?: number;
+      queryString?: string;
+    },
+  ): Promise<{ version: number }> {
+    const row = await this.requireGroup(trx, input.thingGroupName);
+    if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
+      throw versionConflict('thing group', row.name, row.version, input.expectedVersion);
+    }
+    const props = input.thingGroupProperties ?? {};
+    const attributes = mergeAttributes(JSON.parse(row.attributes) as Record<string, string>, props.attributePayload);
+    const ok = await groups.updateGroupRow(trx, row.name, row.version, {
+      description: props.thingGroupDescription ?? row.description,
+      attributes: JSON.stringify(attributes),
+      ...(input.queryString !== undefined && { query_string: input.queryString }),
     });
+    if (!ok) throw versionConflict('thing group', row.name, row.version + 1, row.version);
+    return { version: row.version + 1 };
   }
 
   async deleteThingGroup(name: string, expectedVersion?: number): Promise<void> {
@@ -270,7 +296,7 @@ export class GroupsService {
     if (!(await things.findThing(trx, thingName))) {
       throw new ServiceError('ResourceNotFound', `Thing ${thingName} cannot be found.`);
     }
-    await this.requireGroup(trx, groupName);
+    this.refuseDynamic(await this.requireGroup(trx, groupName));
     if ((await groups.countGroupsOfThing(trx, thingName)) >= MAX_GROUPS_PER_THING) {
       const already = await groups.groupsOfThing(trx, thingName, undefined, MAX_GROUPS_PER_THING);
       if (!already.includes(groupName)) {
@@ -281,7 +307,20 @@ export class GroupsService {
       }
     }
     const added = await groups.addMember(trx, groupName, thingName, this.ctx.clock.now().getTime());
-    if (added) await this.hooks.afterMembershipChanged?.(trx, { thingName, groupName, kind: 'added' });
+    if (added) {
+      await this.hooks.afterMembershipChanged?.(trx, { thingName, groupName, kind: 'added' });
+      await this.hooks.afterThingChanged?.(trx, thingName);
+    }
+  }
+
+  /** A dynamic group's members follow its query; nobody adds or removes them by hand. */
+  private refuseDynamic(group: groups.GroupRow): void {
+    if (group.query_string) {
+      throw new ServiceError(
+        'InvalidRequest',
+        `Thing group ${group.name} is a dynamic group; its members follow its query (UpdateDynamicThingGroup).`,
+      );
+    }
   }
 
   async removeThingFromThingGroup(input: MembershipInput): Promise<void> {
@@ -293,9 +332,12 @@ export class GroupsService {
     if (!(await things.findThing(trx, thingName))) {
       throw new ServiceError('ResourceNotFound', `Thing ${thingName} cannot be found.`);
     }
-    await this.requireGroup(trx, groupName);
+    this.refuseDynamic(await this.requireGroup(trx, groupName));
     const removed = await groups.removeMember(trx, groupName, thingName);
-    if (removed) await this.hooks.afterMembershipChanged?.(trx, { thingName, groupName, kind: 'removed' });
+    if (removed) {
+      await this.hooks.afterMembershipChanged?.(trx, { thingName, groupName, kind: 'removed' });
+      await this.hooks.afterThingChanged?.(trx, thingName);
+    }
   }
 
   async updateThingGroupsForThing(input: {

@@ -17,6 +17,8 @@ export interface MembershipChange {
   thingName: string;
   groupName: string;
   kind: 'added' | 'removed';
+  /** A dynamic group's query made the change. */
+  dynamic?: boolean;
 }
 
 /** Several features may listen; they run in registration order. */

@@ -2,6 +2,8 @@ import { NAME_RULE, PATTERNS, type Validator } from '../validation.js';
 
 export const MAX_ATTRIBUTES = 50;
 export const MAX_GROUPS_PER_THING = 10;
+/** Static groups (10) plus dynamic groups (AWS allows 100 dynamic groups a thing may be in). */
+export const MAX_ALL_GROUPS_PER_THING = 110;
 export const MAX_GROUP_DEPTH = 7;
 
 export interface AttributePayload {

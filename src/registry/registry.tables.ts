@@ -24,6 +24,23 @@ export interface ThingAttributesTable {
   thing_name: string;
   name: string;
   value: string;
+  /** The value as a number when it is a decimal number (range terms of the fleet index). */
+  num: number | null;
+}
+
+export interface ThingConnectivityTable {
+  thing_name: string;
+  /** 1 connected, 0 disconnected. */
+  connected: number;
+  /** Milliseconds since the epoch of the last connect or disconnect. */
+  timestamp: number;
+  disconnect_reason: string | null;
+}
+
+export interface IndexingConfigTable {
+  id: number;
+  config: string;
+  updated_at: number;
 }
 
 export interface ThingGroupsTable {
@@ -34,12 +51,18 @@ export interface ThingGroupsTable {
   attributes: string;
   version: number;
   created_at: number;
+  /** Dynamic groups only: the fleet-index query that decides the members. */
+  query_string?: string | null;
+  index_name?: string | null;
+  query_version?: string | null;
 }
 
 export interface ThingGroupMembersTable {
   group_name: string;
   thing_name: string;
   added_at: number;
+  /** 1 when a dynamic group's query put the thing there. */
+  dynamic?: number;
 }
 
 export interface TagsTable {
@@ -54,6 +77,8 @@ declare module '../store/database.js' {
     thing_types: ThingTypesTable;
     thing_attributes: ThingAttributesTable;
     thing_groups: ThingGroupsTable;
+    thing_connectivity: ThingConnectivityTable;
+    indexing_config: IndexingConfigTable;
     thing_group_members: ThingGroupMembersTable;
     tags: TagsTable;
   }

@@ -34,11 +34,20 @@ export async function updateThingRow(
 
 async function replaceAttributes(db: Executor, thingName: string, attributes: Record<string, string>): Promise<void> {
   await db.deleteFrom('thing_attributes').where('thing_name', '=', thingName).execute();
-  const rows = Object.entries(attributes).map(([name, value]) => ({ thing_name: thingName, name, value }));
+  const rows = Object.entries(attributes).map(([name, value]) => ({
+    thing_name: thingName,
+    name,
+    value,
+    num: NUMBER.test(value) ? Number(value) : null,
+  }));
   if (rows.length > 0) await db.insertInto('thing_attributes').values(rows).execute();
 }
 
+/** Values the fleet index compares as numbers (ranges); others compare as text. */
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
 export async function deleteThingRow(db: Executor, name: string): Promise<void> {
+  await db.deleteFrom('thing_connectivity').where('thing_name', '=', name).execute();
   await db.deleteFrom('thing_attributes').where('thing_name', '=', name).execute();
   await db.deleteFrom('thing_group_members').where('thing_name', '=', name).execute();
   await db.deleteFrom('things').where('name', '=', name).execute();

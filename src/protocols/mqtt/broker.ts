@@ -14,6 +14,7 @@ import { parseJobsTopic } from './jobs-topics.js';
 import { ThingRateLimiter, type RateLimit } from './rate-limit.js';
 import type { TopicPolicy } from './topic-policy.js';
 import type { AedesCluster } from './cluster.js';
+import type { ConnectivityFeed } from '../../registry/connectivity.service.js';
 
 export interface TlsMaterial {
   key: string;
@@ -36,6 +37,8 @@ export interface BrokerOptions {
   sweepMs?: number;
   /** Scaled out: the Redis-joined emitter and persistence (cluster.ts); in memory when absent. */
   cluster?: AedesCluster;
+  /** The fleet index's connectivity (issue 19), told of each device's connect and disconnect. */
+  connectivity?: ConnectivityFeed;
 }
 
 const NOT_AUTHORIZED = 5;
@@ -64,6 +67,8 @@ function refuse(message: string, returnCode: number): Error & { returnCode: numb
  */
 export class MqttBroker {
   private readonly identities = new Map<Client, DeviceIdentity>();
+  /** Connections per thing on this broker (the fleet index's connectivity, issue 19). */
+  private readonly sessions = new Map<string, number>();
   private readonly queues = new Map<Client, Promise<void>>();
   private readonly requests: JobsRequestHandler;
   private readonly limiter: ThingRateLimiter;
@@ -157,7 +162,10 @@ export class MqttBroker {
     if (!peer?.raw) throw refuse('a client certificate is required', NOT_AUTHORIZED);
     if (!client.id) throw refuse('the client id must be the thing name', IDENTIFIER_REJECTED);
     try {
-      this.identities.set(client, await this.o.identity.authorize(peer.raw, client.id));
+      const identity = await this.o.identity.authorize(peer.raw, client.id);
+      this.identities.set(client, identity);
+      this.sessions.set(identity.thingName, (this.sessions.get(identity.thingName) ?? 0) + 1);
+      await this.o.connectivity?.connected(identity.thingName);
       // Not on 'clientError': Aedes reports an MQTT 5 client's refused publish there too, and
       // that client stays connected (PUBACK 0x87); the identity goes when the socket does.
       client.conn.once('close', () => this.forget(client));
@@ -252,7 +260,17 @@ export class MqttBroker {
   }
 
   private forget(client: Client): void {
+    const thing = this.identities.get(client)?.thingName;
     this.identities.delete(client);
+    if (thing !== undefined) {
+      // A takeover by the same client id connects the new session first: the thing stays connected.
+      const left = (this.sessions.get(thing) ?? 1) - 1;
+      if (left > 0) this.sessions.set(thing, left);
+      else {
+        this.sessions.delete(thing);
+        this.o.connectivity?.disconnected(thing, 'CONNECTION_LOST');
+      }
+    }
     this.queues.delete(client);
   }
 

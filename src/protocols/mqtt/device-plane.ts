@@ -77,6 +77,7 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
       logger: o.logger,
       ...(o.rateLimit && { rateLimit: o.rateLimit }),
       ...(cluster && { cluster: cluster.aedes }),
+      connectivity: services.connectivity.feed(o.logger),
     });
     const mqtt = await broker.start();
     stops.push(() => broker.stop());

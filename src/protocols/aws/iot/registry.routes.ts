@@ -1,6 +1,8 @@
 import type { GroupsService } from '../../../registry/groups.service.js';
 import type { ThingsService } from '../../../registry/things.service.js';
 import type { ThingTypesService } from '../../../registry/thing-types.service.js';
+import type { DynamicGroupsService } from '../../../registry/dynamic-groups.service.js';
+import type { IndexingService } from '../../../registry/indexing.service.js';
 import type { EndpointService } from '../../../registry/endpoint.service.js';
 import type { TagsService } from '../../../tags/tags.service.js';
 import type { RestJsonAdapter } from '../adapter.js';
@@ -13,6 +15,8 @@ const body = (req: AwsRequest): any => req.body ?? {};
 export interface RegistryRouteDeps {
   things: ThingsService;
   thingTypes: ThingTypesService;
+  indexing: IndexingService;
+  dynamicGroups: DynamicGroupsService;
   groups: GroupsService;
   tags: TagsService;
   endpoints: EndpointService;
@@ -110,6 +114,21 @@ export function registerRegistryRoutes(api: RestJsonAdapter, s: RegistryRouteDep
     )
     .add('DELETE', '/thing-types/{thingTypeName}', 'DeleteThingType', (r) =>
       s.thingTypes.deleteThingType(r.params.thingTypeName!),
+    )
+    .add('POST', '/indexing/config', 'UpdateIndexingConfiguration', (r) =>
+      s.indexing.updateIndexingConfiguration(body(r)),
+    )
+    .add('GET', '/indexing/config', 'GetIndexingConfiguration', () => s.indexing.getIndexingConfiguration())
+    .add('POST', '/indices/search', 'SearchIndex', (r) => s.indexing.searchIndex(body(r)))
+    .add('POST', '/indices/statistics', 'GetStatistics', (r) => s.indexing.getStatistics(body(r)))
+    .add('POST', '/dynamic-thing-groups/{thingGroupName}', 'CreateDynamicThingGroup', (r) =>
+      s.dynamicGroups.createDynamicThingGroup({ ...body(r), thingGroupName: r.params.thingGroupName! }),
+    )
+    .add('PATCH', '/dynamic-thing-groups/{thingGroupName}', 'UpdateDynamicThingGroup', (r) =>
+      s.dynamicGroups.updateDynamicThingGroup({ ...body(r), thingGroupName: r.params.thingGroupName! }),
+    )
+    .add('DELETE', '/dynamic-thing-groups/{thingGroupName}', 'DeleteDynamicThingGroup', (r) =>
+      s.dynamicGroups.deleteDynamicThingGroup(r.params.thingGroupName!, r.query.int('expectedVersion')),
     )
     .add('GET', '/endpoint', 'DescribeEndpoint', (r) => s.endpoints.describeEndpoint(r.query.string('endpointType')))
     .add('POST', '/tags', 'TagResource', (r) => s.tags.tagResource(body(r)))
