@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { ServiceError } from '../errors.js';
-import { newUuid } from '../ids.js';
 import type { ServiceContext } from '../context.js';
 import type { Executor } from '../store/database.js';
 import { validate } from '../validation.js';
