@@ -26,6 +26,12 @@ export const OPTIONS = [
     help: 'device HTTPS: jobs data plane with client certificates, presigned downloads',
   },
   {
+    key: 'metrics',
+    flag: 'metrics',
+    def: '',
+    help: 'a listener of its own for /metrics (host:port); default: /metrics on the --http listener',
+  },
+  {
     key: 'database',
     flag: 'database',
     def: '',
@@ -75,6 +81,8 @@ export interface Config {
   http: ListenAddress;
   mqtt: ListenAddress;
   deviceHttps: ListenAddress;
+  /** Prometheus /metrics on a listener of its own instead of the HTTP listener. */
+  metrics?: ListenAddress;
   /** postgres URL or SQLite file path. */
   database: string;
   region: string;
@@ -171,6 +179,7 @@ export function resolveConfig({ flags, env, cwd = process.cwd() }: ConfigSources
     http: parseListen('http', raw.http, problems),
     mqtt: parseListen('mqtt', raw.mqtt, problems),
     deviceHttps: parseListen('device-https', raw.deviceHttps, problems),
+    ...(raw.metrics !== '' && { metrics: parseListen('metrics', raw.metrics, problems) }),
     database,
     region: raw.region,
     account: raw.account,

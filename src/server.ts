@@ -13,6 +13,7 @@ import type { ServiceContext } from './context.js';
 import { loadAdminCredentials, type AdminCredentials } from './iam/admin-credentials.js';
 import { createLogger } from './logger.js';
 import { registerOpsRoutes } from './metrics/ops.routes.js';
+import { instrument, startMetricsListener } from './metrics/server-metrics.js';
 import { serverReadiness } from './metrics/server-readiness.js';
 import { openObjectBackend } from './objects/backends/index.js';
 import { RestJsonAdapter } from './protocols/aws/adapter.js';
@@ -95,8 +96,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   try {
     // Wakes the notifier when outbox rows are written (src/notifier/outbox-signal.ts).
     const outboxSignal = new OutboxSignal();
+    const metrics = instrument(clock);
     const ctx: ServiceContext = {
-      db: store.db.withPlugin(outboxSignal.plugin),
+      db: metrics.db(store.db.withPlugin(outboxSignal.plugin)),
       dialect: store.dialect,
       clock,
       arns: new Arns({ region: config.region, account: config.account }),
@@ -121,6 +123,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     credentials.add(services.iam.sessions);
 
     const dispatcher = new AwsDispatcher({ credentials, clock, logger, region: config.region });
+    metrics.dispatcher(dispatcher);
     const iot = new RestJsonAdapter(['iot', 'execute-api'], 'control', 'AWS IoT');
     registerRegistryRoutes(iot, services);
     registerCertificateRoutes(iot, services);
@@ -129,7 +132,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     dispatcher.register(iot);
     // spec 1.4: same paths as some iot routes; the credential scope's service picks the adapter.
     const jobsData = new RestJsonAdapter(['iot-jobs-data'], 'data', 'AWS IoT Jobs data plane');
-    registerJobsDataRoutes(jobsData, () => services.deviceJobs);
+    registerJobsDataRoutes(
+      jobsData,
+      metrics.deviceJobs(() => services.deviceJobs, 'http'),
+    );
     dispatcher.register(jobsData);
     dispatcher.register(new IamAdapter(services.iam.roles, services.iam.policies));
     dispatcher.register(
@@ -148,7 +154,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       services,
       dispatcher,
       jobsData,
-      jobs: () => services.deviceJobs,
+      jobs: metrics.deviceJobs(() => services.deviceJobs, 'mqtt'),
       signal: outboxSignal,
       clock,
       logger,
@@ -158,6 +164,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     Object.assign(deviceEndpoints, devicePlane.deviceEndpoints);
 
     // The rollout engine's timer loop (src/scheduler); stopped before the device plane and the store.
+    metrics.scheduler(services.scheduler);
+    metrics.state({ db: store.db, clock, connectedDevices: () => devicePlane.broker.connectedDevices });
     if (options.schedulerIntervalMs !== 0) services.scheduler.start(options.schedulerIntervalMs ?? 1000);
     stoppers.push(() => services.scheduler.stop());
 
@@ -171,7 +179,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     stoppers.push(async () => ready.close());
     const app = createHttpApp(dispatcher, {
       mount: (http) => {
-        registerOpsRoutes(http, { dispatcher, checks: ready.checks });
+        registerOpsRoutes(http, {
+          dispatcher,
+          checks: ready.checks,
+          ...(!config.metrics && { metrics: metrics.registry }),
+        });
         registerConsole(http, {
           auth: services.consoleAuth,
           services,
@@ -188,6 +200,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       http: `http://${hostForUrl(config.publicHost ?? config.http.host)}:${httpAddress.port}`,
       ...devicePlane.endpoints,
     };
+    if (config.metrics) {
+      const listener = await startMetricsListener(config.metrics, { metrics: metrics.registry, checks: ready.checks });
+      stoppers.push(listener.stop);
+      endpoints.metrics = `http://${hostForUrl(config.publicHost ?? config.metrics.host)}:${listener.port}`;
+    }
     writeFileSync(join(config.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`, {
       mode: PRIVATE_FILE_MODE,
     });

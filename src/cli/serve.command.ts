@@ -8,7 +8,8 @@ export function registerServeCommand(program: Command): void {
   for (const o of OPTIONS) {
     serve.option(
       `--${o.flag} <value>`,
-      `${o.help} (env ${envName(o.flag)}; default ${o.def === '' ? 'see help' : o.def})`,
+      // An option without a default value says in its help what happens when it is not set.
+      `${o.help} (env ${envName(o.flag)}${o.def === '' ? '' : `; default ${o.def}`})`,
     );
   }
   serve.action(async (flags: RawConfig & { config?: string }) => {
