@@ -4,6 +4,7 @@ import { ServiceError } from '../errors.js';
 import { validate } from '../validation.js';
 import * as repo from './console.repository.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
+import { SignInLimiter } from './sign-in-limiter.js';
 
 export const ADMIN_USERNAME = 'admin';
 export const MIN_PASSWORD_LENGTH = 8;
@@ -17,8 +18,7 @@ export const SESSION_LIMITS = {
   touchEveryMs: 60_000,
 } as const;
 
-/** Sign-in attempts per user name and client address (against password guessing). */
-export const SIGN_IN_LIMITS = { maxFailures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 } as const;
+export { SIGN_IN_LIMITS } from './sign-in-limiter.js';
 
 export interface ConsoleSession {
   username: string;
@@ -43,15 +43,9 @@ const token = (): string => randomBytes(32).toString('base64url');
 
 const wrongCredentials = (): ServiceError => new ServiceError('Unauthorized', 'The user name or password is wrong.');
 
-interface Failures {
-  count: number;
-  firstAt: number;
-  lockedUntil: number;
-}
-
 /** Console sign-in: the admin account, scrypt passwords, sessions in the database, CSRF tokens. */
 export class ConsoleAuthService {
-  private readonly failures = new Map<string, Failures>();
+  private readonly limiter = new SignInLimiter();
   private dummyHash: Promise<string> | undefined;
 
   constructor(private readonly ctx: ServiceContext) {}
@@ -100,17 +94,16 @@ export class ConsoleAuthService {
       if (v.required('username', username)) v.string('username', username, { min: 1, max: 64 });
       if (v.required('password', password)) v.string('password', password, { min: 1, max: 1024 });
     });
-    const key = `${String(username)}\n${client}`;
     const now = this.now();
-    this.checkNotLocked(key, now);
+    this.limiter.check(username as string, client, now);
     const user = await repo.findUser(this.ctx.db, username as string);
     // Hash even for an unknown user, so the answer time does not tell which names exist.
     const ok = await verifyPassword(password as string, user?.password_hash ?? (await this.dummy()));
     if (!user || !ok) {
-      this.recordFailure(key, now);
+      this.limiter.failed(username as string, client, now);
       throw wrongCredentials();
     }
-    this.failures.delete(key);
+    this.limiter.succeeded(username as string, client);
     const sessionId = token();
     const row: repo.SessionRow = {
       id_hash: hashId(sessionId),
@@ -156,25 +149,5 @@ export class ConsoleAuthService {
   private dummy(): Promise<string> {
     this.dummyHash ??= hashPassword(token());
     return this.dummyHash;
-  }
-
-  private checkNotLocked(key: string, now: number): void {
-    const f = this.failures.get(key);
-    if (f && f.lockedUntil > now) {
-      const minutes = Math.ceil((f.lockedUntil - now) / 60_000);
-      throw new ServiceError('Throttling', `Too many failed sign-in attempts. Try again in ${minutes} minute(s).`);
-    }
-  }
-
-  private recordFailure(key: string, now: number): void {
-    let f = this.failures.get(key);
-    const expired =
-      f !== undefined && (now - f.firstAt > SIGN_IN_LIMITS.windowMs || (f.lockedUntil > 0 && now >= f.lockedUntil));
-    if (!f || expired) f = { count: 0, firstAt: now, lockedUntil: 0 };
-    f.count += 1;
-    if (f.count >= SIGN_IN_LIMITS.maxFailures) f.lockedUntil = now + SIGN_IN_LIMITS.lockMs;
-    this.failures.set(key, f);
-    // Bound the map: forget the oldest entries beyond a generous size.
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
   }
 }

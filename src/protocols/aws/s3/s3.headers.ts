@@ -77,6 +77,11 @@ export function setObjectHeaders(
     const v = options.query?.string(param);
     if (v !== undefined) void reply.header(header, v);
   }
+  // Objects are served from the console's origin (main listener) and the device listener: an
+  // uploaded text/html or SVG file opened in a browser must not run script with the admin's
+  // session. `sandbox` gives the document an opaque origin with scripts off; nosniff stops a
+  // browser from guessing an executable type. Set last, so no stored header or override wins.
+  void reply.header('content-security-policy', 'sandbox').header('x-content-type-options', 'nosniff');
 }
 
 /**
