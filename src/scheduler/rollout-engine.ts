@@ -5,15 +5,8 @@ import type { Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
 import { isGated, planOf, type JobPlan } from './job-plan.js';
 import { isOpen } from './maintenance-windows.js';
-import {
-  abortDecision,
-  gate,
-  ratePerMinute,
-  refill,
-  waveEnds,
-  wholeTokens,
-  type AbortDecision,
-} from './rollout-math.js';
+import { allowance, parseLog, record } from './release-window.js';
+import { abortDecision, gate, ratePerMinute, waveEnds, type AbortDecision } from './rollout-math.js';
 import * as repo from './rollout.repository.js';
 import type { RolloutRow } from './rollout.repository.js';
 
@@ -158,8 +151,9 @@ export class RolloutStep {
     }
     const open = plan.windows.length === 0 ? plan.badWindows.length === 0 : isOpen(plan.windows, now);
     const rate = ratePerMinute(plan.rollout, { notified: Number(state.released), succeeded: Number(job.n_succeeded) });
-    const bucket = refill({ tokens: Number(state.tokens), at: state.last_refill_at ?? undefined }, rate, now);
-    const allowed = open ? Math.min(wholeTokens(bucket.tokens), limit, RELEASE_BATCH, unreleased) : 0;
+    // The rate is a maximum over every 60-second window (release-window.ts).
+    const log = parseLog(state.recent_releases);
+    const allowed = open ? Math.min(allowance(log, rate, now), limit, RELEASE_BATCH, unreleased) : 0;
     const picked = allowed > 0 ? await repo.nextUnreleased(trx, job.job_id, allowed) : [];
     const n = await repo.markReleased(
       trx,
@@ -177,8 +171,7 @@ export class RolloutStep {
     }
     await repo.saveState(trx, job.job_id, {
       released: Number(state.released) + n,
-      tokens: Number.isFinite(bucket.tokens) ? bucket.tokens - n : 0,
-      last_refill_at: bucket.at ?? now,
+      recent_releases: JSON.stringify(record(log, now, n)),
       wave,
       paused,
       pause_reason: pauseReason,

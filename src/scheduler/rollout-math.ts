@@ -1,9 +1,9 @@
 import type { AbortConfig, RetryConfig, RolloutConfig, StagedRollout } from '../jobs/job-configs.js';
 
 /**
- * The pure arithmetic of the rollout engine: rates (spec 3.5), the token bucket, the abort
- * criteria (spec 3.6) and staged-rollout waves (fleetjobs extension). No I/O, no clock: the unit
- * tests read these directly.
+ * The pure arithmetic of the rollout engine: rates (spec 3.5; release-window.ts applies them to
+ * every 60-second window), the abort criteria (spec 3.6) and staged-rollout waves (fleetjobs
+ * extension). No I/O, no clock: the unit tests read these directly.
  */
 
 /** spec 3.5 / 7: maximumPerMinute defaults to 1000. */
@@ -42,31 +42,7 @@ export function ratePerMinute(config: RolloutConfig | undefined, counts: RateCou
   return Math.min(rate, max);
 }
 
-/**
- * A token bucket that holds at most one minute's worth of releases and refills continuously at
- * `rate` per minute. A new bucket starts full, so the first minute's things are notified at once;
- * after that the sustained rate is `rate` per minute. Tokens are fractional; a release needs a
- * whole one.
- */
-export interface Bucket {
-  tokens: number;
-  /** Epoch ms of the last refill; undefined for a bucket that has not started. */
-  at: number | undefined;
-}
-
-export function refill(bucket: Bucket, rate: number, now: number): Bucket {
-  if (rate === Infinity) return { tokens: Infinity, at: now };
-  if (bucket.at === undefined) return { tokens: rate, at: now };
-  const elapsed = Math.max(0, now - bucket.at);
-  const tokens = Number.isFinite(bucket.tokens) ? bucket.tokens : rate;
-  return { tokens: Math.min(rate, tokens + (elapsed * rate) / 60_000), at: Math.max(now, bucket.at) };
-}
-
-/** Whole releases the bucket allows (a tiny epsilon absorbs floating-point residue). */
-export const wholeTokens = (tokens: number): number =>
-  tokens === Infinity ? Number.MAX_SAFE_INTEGER : Math.max(0, Math.floor(tokens + 1e-9));
-
-/** The jobProcessDetails counters the abort criteria read (spec 3.6). */
+/** The jobProcessDetails counters the abort criteria read (spec 3.6): things, by their latest execution. */
 export interface TerminalCounts {
   succeeded: number;
   failed: number;

@@ -31,8 +31,7 @@ export async function ensureState(db: Executor, jobId: string, now: number): Pro
     .values({
       job_id: jobId,
       released: 0,
-      tokens: 0,
-      last_refill_at: null,
+      recent_releases: null,
       wave: 0,
       paused: 0,
       pause_reason: null,

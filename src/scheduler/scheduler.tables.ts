@@ -3,9 +3,8 @@ export interface JobRolloutsTable {
   job_id: string;
   /** Executions the rollout has released so far (retries and CONTINUOUS joins not counted). */
   released: number;
-  /** The token bucket (src/scheduler/rollout-math.ts); fractional. */
-  tokens: number;
-  last_refill_at: number | null;
+  /** The releases of the last 60 s, JSON [[epochMs, n], ...] (src/scheduler/release-window.ts). */
+  recent_releases: string | null;
   /** 0-based staged-rollout wave being released. */
   wave: number;
   /** 1 while a failed success gate holds the rollout (onGateFailure PAUSE). */

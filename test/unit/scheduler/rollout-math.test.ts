@@ -5,13 +5,11 @@ import {
   gate,
   hasRate,
   ratePerMinute,
-  refill,
   retryDue,
   waveEnds,
-  wholeTokens,
-  type Bucket,
   type TerminalCounts,
 } from '../../../src/scheduler/rollout-math.js';
+import { allowance, record, type ReleaseLog } from '../../../src/scheduler/release-window.js';
 
 const MIN = 60_000;
 const zero: TerminalCounts = { succeeded: 0, failed: 0, rejected: 0, timedOut: 0, removed: 0, canceled: 0 };
@@ -53,14 +51,13 @@ describe('rollout rate (spec 3.5)', () => {
     expect(ratePerMinute(c, { notified: 0, succeeded: 10 })).toBe(22.5);
   });
 
-  it('releases the worked example minute by minute when driven by the token bucket', () => {
-    let bucket: Bucket = { tokens: 0, at: undefined };
+  it('releases the worked example minute by minute when driven by the release window', () => {
+    let log: ReleaseLog = [];
     let notified = 0;
     const perMinute: number[] = [];
     for (let minute = 0; minute <= 36; minute++) {
-      bucket = refill(bucket, ratePerMinute(worked, { notified, succeeded: 0 }), minute * MIN);
-      const n = wholeTokens(bucket.tokens);
-      bucket = { ...bucket, tokens: bucket.tokens - n };
+      const n = allowance(log, ratePerMinute(worked, { notified, succeeded: 0 }), minute * MIN);
+      log = record(log, minute * MIN, n);
       notified += n;
       perMinute.push(n);
     }
@@ -68,37 +65,6 @@ describe('rollout rate (spec 3.5)', () => {
     expect(perMinute.slice(20, 30)).toEqual(Array(10).fill(100)); // 2000 after minute 29
     expect(perMinute.slice(30, 35)).toEqual(Array(5).fill(200)); // 3000 after minute 34
     expect(perMinute.slice(35, 37)).toEqual([400, 400]);
-  });
-});
-
-describe('token bucket', () => {
-  it('starts full, refills continuously and never holds more than one minute', () => {
-    let b = refill({ tokens: 0, at: undefined }, 10, 0);
-    expect(b).toEqual({ tokens: 10, at: 0 });
-    b = refill({ tokens: 0, at: 0 }, 10, 30_000);
-    expect(b.tokens).toBeCloseTo(5);
-    b = refill({ tokens: 4, at: 0 }, 10, 10 * MIN);
-    expect(b.tokens).toBe(10);
-    expect(refill({ tokens: 3, at: 5000 }, 10, 1000)).toEqual({ tokens: 3, at: 5000 }); // time never runs back
-  });
-
-  it('gives the next whole token exactly at the boundary, not a millisecond before', () => {
-    expect(wholeTokens(refill({ tokens: 0, at: 0 }, 1, MIN - 1).tokens)).toBe(0);
-    expect(wholeTokens(refill({ tokens: 0, at: 0 }, 1, MIN).tokens)).toBe(1);
-    // 3 per minute in steps of 20 s: one release every step despite binary fractions.
-    let b: Bucket = { tokens: 0, at: 0 };
-    let total = 0;
-    for (let t = 20_000; t <= 10 * MIN; t += 20_000) {
-      b = refill(b, 3, t);
-      const n = wholeTokens(b.tokens);
-      b = { ...b, tokens: b.tokens - n };
-      total += n;
-    }
-    expect(total).toBe(30);
-  });
-
-  it('is unlimited for an unlimited rate', () => {
-    expect(wholeTokens(refill({ tokens: 0, at: 0 }, Infinity, 1).tokens)).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
 
