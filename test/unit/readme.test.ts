@@ -16,6 +16,8 @@ describe('README stays true', () => {
   it('gives the two set-up commands that CI and npm use', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm test');
+    // The README's test command is the script that installs and starts what the suite needs.
+    expect(readme).toMatch(/^\.ci\/run {2,}# the test suite/m);
     const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
     expect(ci).toMatch(/^npm test$/m);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
