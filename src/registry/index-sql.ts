@@ -134,7 +134,7 @@ export class IndexSqlCompiler {
     }
   }
 
-  private matchOn(column: string, match: Match): Sql {
+  matchOn(column: string, match: Match): Sql {
     const col = sql.ref(column);
     switch (match.kind) {
       case 'exists':
@@ -166,7 +166,7 @@ export class IndexSqlCompiler {
   }
 
   /** Numbers compare as numbers (the num column), anything else as text. */
-  private rangeOn(textColumn: string, numColumn: string, match: Extract<Match, { kind: 'range' }>): Sql {
+  rangeOn(textColumn: string, numColumn: string, match: Extract<Match, { kind: 'range' }>): Sql {
     const bounds = [match.lower, match.upper].filter((b): b is Bound => b !== undefined);
     const numeric = bounds.every((b) => NUMBER.test(b.value));
     const col = sql.ref(numeric ? numColumn : textColumn);

@@ -4,6 +4,7 @@ import type { ServiceContext } from '../context.js';
 import type { Executor } from '../store/database.js';
 import { decodeToken, encodeToken } from '../store/pagination.js';
 import { validate, type Validator } from '../validation.js';
+import { IndexProbeCompiler, type Driver } from './index-probe.js';
 import { IndexSqlCompiler, type Restriction } from './index-sql.js';
 import { MAX_QUERY_LENGTH, parseIndexQuery, type QueryNode } from './index-query.js';
 
@@ -56,6 +57,19 @@ export function checkQuery(v: Validator, field: string, value: unknown, required
 }
 
 const parseJson = <T>(text: string): T => JSON.parse(text) as T;
+
+/** How far the driver choice counts each candidate term's entries. */
+const DRIVER_COUNT_LIMIT = 5000;
+
+interface SearchRow {
+  name: string;
+  id: string;
+  thing_type_name: string | null;
+  attributes: string;
+  connected: number | null;
+  timestamp: number | null;
+  disconnect_reason: string | null;
+}
 
 /** Fleet indexing (issue 19): the configuration, SearchIndex and GetStatistics over AWS_Things. */
 export class IndexingService {
@@ -133,19 +147,7 @@ export class IndexingService {
     const query = parseIndexQuery(input.queryString!);
     const limit = input.maxResults ?? MAX_SEARCH_RESULTS;
     const after = decodeToken(input.nextToken, 1)?.[0];
-    const restriction = after === undefined ? {} : { after: String(after) };
-    const names = this.compile(query, restriction);
-    const { rows } = await sql<{
-      name: string;
-      id: string;
-      thing_type_name: string | null;
-      attributes: string;
-      connected: number | null;
-      timestamp: number | null;
-      disconnect_reason: string | null;
-    }>`select t.name, t.id, t.thing_type_name, t.attributes, c.connected, c.timestamp, c.disconnect_reason
-       from things t left join thing_connectivity c on c.thing_name = t.name
-       where t.name in (${names}) order by t.name limit ${limit + 1}`.execute(this.ctx.db);
+    const rows = await this.searchRows(query, after === undefined ? undefined : String(after), limit + 1);
     const page = rows.slice(0, limit);
     const groups = await this.staticGroupsOf(page.map((r) => r.name));
     const withConnectivity = config.thingIndexingConfiguration.thingConnectivityIndexingMode === 'STATUS';
@@ -167,6 +169,42 @@ export class IndexingService {
       thingGroups: [],
       ...(rows.length > limit && { nextToken: encodeToken([page[page.length - 1]!.name]) }),
     };
+  }
+
+  /**
+   * One page of matching things in name order. With an equality term to drive from, the page
+   * walks that term's index and probes the rest (index-probe.ts); the driver is the term with
+   * the fewest entries after the page start, counted up to DRIVER_COUNT_LIMIT. Otherwise the
+   * query runs as set operations over its terms (index-sql.ts).
+   */
+  private async searchRows(query: QueryNode, after: string | undefined, limit: number): Promise<SearchRow[]> {
+    const columns = sql`t.name, t.id, t.thing_type_name, t.attributes, c.connected, c.timestamp, c.disconnect_reason`;
+    const probe = new IndexProbeCompiler(this.ctx.dialect);
+    const drivers = probe.drivers(query);
+    if (drivers.length === 0) {
+      const names = this.compile(query, after === undefined ? {} : { after });
+      const { rows } = await sql<SearchRow>`select ${columns}
+        from things t left join thing_connectivity c on c.thing_name = t.name
+        where t.name in (${names}) order by t.name limit ${limit}`.execute(this.ctx.db);
+      return rows;
+    }
+    const from = (d: Driver) => (after === undefined ? sql`` : sql` and ${sql.ref(d.column)} > ${after}`);
+    let best = drivers[0]!;
+    if (drivers.length > 1) {
+      let fewest = Infinity;
+      for (const d of drivers) {
+        const { rows } = await sql<{ n: number }>`select count(*) as n from (select 1 as x from ${d.from}
+          where ${d.where}${from(d)} limit ${DRIVER_COUNT_LIMIT}) as k`.execute(this.ctx.db);
+        const n = Number(rows[0]?.n ?? 0);
+        if (n < fewest) [fewest, best] = [n, d];
+      }
+    }
+    // CROSS JOIN keeps SQLite walking the driver's index in order; PostgreSQL's LIMIT does the same.
+    const { rows } = await sql<SearchRow>`select ${columns}
+      from ${best.from} cross join things t left join thing_connectivity c on c.thing_name = t.name
+      where ${best.where}${from(best)} and t.name = ${sql.ref(best.column)} and ${probe.probe(query)}
+      order by ${sql.ref(best.column)} limit ${limit}`.execute(this.ctx.db);
+    return rows;
   }
 
   private async staticGroupsOf(names: string[]): Promise<Map<string, string[]>> {
