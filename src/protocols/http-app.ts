@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
 import { requestId, sendJsonError } from './aws/adapter.js';
@@ -26,6 +27,28 @@ export function awsFrameworkErrors(route: Route) {
   };
 }
 
+/**
+ * A request Node's parser refuses before any route (headers or URL over 16 KB, bad framing):
+ * the restJson error shape instead of Fastify's, then the connection is closed. A HEAD request
+ * gets no body, or the client would read it as the next response.
+ */
+export function awsClientErrorHandler(error: Error, socket: Socket): void {
+  const err = error as Error & { code?: string; rawPacket?: Buffer };
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, type, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLargeException', 'The request line and headers are larger than 16 KB.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeoutException', 'The request was not received in time.']
+        : [400, 'InvalidRequestException', 'The request is not valid HTTP.'];
+  const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  const body = head ? '' : JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `x-amzn-ErrorType: ${type}:\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
 export function setAwsErrorHandler(app: FastifyInstance, route: Route): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_CTP_') && !request.raw.readableEnded) {
@@ -52,6 +75,7 @@ export function createHttpApp(dispatcher: AwsDispatcher, options: HttpAppOptions
     routerOptions: { maxParamLength: 8192 },
     return503OnClosing: true,
     frameworkErrors: awsFrameworkErrors(dispatch),
+    clientErrorHandler: awsClientErrorHandler,
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));

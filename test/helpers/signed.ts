@@ -64,7 +64,7 @@ export async function signedRequest(t: TestServer | string, r: SignedRequest): P
     protocol: 'http:',
     hostname: url.hostname,
     port: Number(url.port),
-    path: decodeURIComponent(path),
+    path: safeDecode(path),
     query,
     headers,
     body: r.signedBody ?? body,
@@ -84,7 +84,7 @@ export function send(
 ): Promise<SignedReply> {
   const url = new URL(endpoint);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -102,4 +102,13 @@ export function send(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The signer wants a decoded path; a malformed one is signed as it is (the server will refuse it). */
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

@@ -8,7 +8,7 @@ import type { Arns } from '../../arns.js';
 import type { ListenAddress } from '../../config.js';
 import { ServiceError } from '../../errors.js';
 import { requestId, type RestJsonAdapter } from '../aws/adapter.js';
-import { awsFrameworkErrors, setAwsErrorHandler } from '../http-app.js';
+import { awsClientErrorHandler, awsFrameworkErrors, setAwsErrorHandler } from '../http-app.js';
 import { isAwsSigned, MAX_JSON_BODY_BYTES, readBody, splitUrl, type AwsDispatcher } from '../aws/dispatcher.js';
 import { QueryParams, type AwsRequest } from '../aws/request.js';
 import { certificateIdOfDer } from '../../certificates/x509.js';
@@ -63,6 +63,7 @@ export class DeviceHttpsListener {
       routerOptions: { maxParamLength: 8192 },
       return503OnClosing: true,
       frameworkErrors: awsFrameworkErrors(route),
+      clientErrorHandler: awsClientErrorHandler,
     });
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
