@@ -1,8 +1,14 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  IoTJobsDataPlaneClient,
+  StartNextPendingJobExecutionCommand,
+  UpdateJobExecutionCommand,
+} from '@aws-sdk/client-iot-jobs-data-plane';
 import { handlerDir } from '../helpers/agent.js';
 import { cli, cliEnv } from '../helpers/cli.js';
 import { adminConsole, type ConsoleClient } from '../helpers/console.js';
@@ -245,6 +251,123 @@ describe('the web console in a browser: the create-job flow', () => {
     await page.getByText('1 step succeeded').first().waitFor();
     await b.screenshot('11-job-completed');
     expect(b.problems).toEqual([]);
+  });
+
+  it('after a reload the chart has its history from the server, and each execution shows its reason', async () => {
+    const { page } = b;
+    await page.reload();
+    await eventually(() => page.getByTestId('count-SUCCEEDED').textContent()).toBe('2');
+    // Rebuilt from the executions: the things were queued and in progress before they succeeded.
+    const legend = page.getByRole('figure').getByRole('listitem');
+    await eventually(() => legend.allTextContents()).toEqual(['QUEUED', 'IN PROGRESS', 'SUCCEEDED']);
+    await page.getByRole('columnheader', { name: 'Reason' }).waitFor();
+    expect(await page.getByRole('cell', { name: '1 step succeeded' }).count()).toBe(2);
+    await b.screenshot('16-job-after-reload');
+    expect(b.problems).toEqual([]);
+  });
+
+  it('counts things apart from attempts: a thing that failed and then succeeded on a retry', async () => {
+    await api.post('/jobs', {
+      jobId: 'fw-retry',
+      targets: ['arn:aws:iot:us-east-1:000000000000:thing/dev-1'],
+      document: '{"operation":"noop"}',
+      jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'FAILED', numberOfRetries: 2 }] },
+    });
+    const device = new IoTJobsDataPlaneClient({
+      endpoint: t.endpoint,
+      region: TEST_REGION,
+      credentials: t.credentials,
+    });
+    const attempt = async (status: 'FAILED' | 'SUCCEEDED'): Promise<void> => {
+      let started;
+      await eventually(async () => {
+        started = await device.send(new StartNextPendingJobExecutionCommand({ thingName: 'dev-1' }));
+        return started.execution?.jobId;
+      }).toBe('fw-retry');
+      await device.send(new UpdateJobExecutionCommand({ jobId: 'fw-retry', thingName: 'dev-1', status }));
+    };
+    await attempt('FAILED');
+    await attempt('SUCCEEDED');
+    device.destroy();
+    const { page } = b;
+    await page.goto('/#/jobs/fw-retry');
+    await eventually(() => page.getByTestId('count-SUCCEEDED').textContent()).toBe('1');
+    expect(await page.getByTestId('count-FAILED').textContent()).toBe('0');
+    await eventually(() => page.getByTestId('attempts').textContent()).toBe(
+      'Attempts, apart from the things above: 1 retry, 1 failed attempt.',
+    );
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
+    await page.getByRole('img', { name: 'Job fw-retry: 1 of 1 things finished (100%)' }).waitFor();
+    await page.getByText('+1 retry').waitFor();
+    await b.screenshot('17-jobs-list-retries');
+    expect(b.problems).toEqual([]);
+  });
+
+  it('keeps the progress column in view on a 390 px wide screen', async () => {
+    const { page } = b;
+    await page.setViewportSize({ width: 390, height: 800 });
+    try {
+      const bar = page.getByRole('img', { name: /^Job fw-retry:/ });
+      await bar.waitFor();
+      const box = (await bar.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      await b.screenshot('18-jobs-list-390px');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  it('on Files: sizes in words, download, SHA-256 and delete of a file; a bad bucket name under its field', async () => {
+    const { page } = b;
+    await page.getByRole('link', { name: 'Files' }).click();
+    await page.getByLabel('New bucket').fill('Bad_Name');
+    await page.getByRole('button', { name: 'Create bucket' }).click();
+    const field = page.locator('.field').filter({ has: page.getByLabel('New bucket') });
+    await field.getByRole('alert').waitFor();
+    expect(b.problems).toEqual([
+      'console error: Failed to load resource: the server responded with a status of 400 (Bad Request)',
+    ]);
+    b.problems.length = 0;
+    await page.getByRole('link', { name: 'firmware' }).click();
+    await page.getByRole('cell', { name: '41 bytes' }).waitFor();
+    await page.getByRole('button', { name: 'SHA-256 of fw-2.0.bin' }).click();
+    const digest = createHash('sha256').update(FIRMWARE).digest('hex');
+    await eventually(() => page.getByLabel('SHA-256 of fw-2.0.bin').textContent()).toBe(digest);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download fw-2.0.bin' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('fw-2.0.bin');
+    expect(readFileSync((await download.path())!).equals(FIRMWARE)).toBe(true);
+    await b.screenshot('19-files');
+    await api.post('/buckets', { bucket: 'scratch', versioning: true });
+    const s3 = new S3Client({
+      endpoint: t.endpoint,
+      region: TEST_REGION,
+      credentials: t.credentials,
+      forcePathStyle: true,
+    });
+    await s3.send(new PutObjectCommand({ Bucket: 'scratch', Key: 'old.bin', Body: Buffer.alloc(1_500_000) }));
+    s3.destroy();
+    await page.goto('/#/files/scratch');
+    await page.getByRole('cell', { name: '1.5 MB' }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete old.bin' }).click();
+    await page.getByText('No files yet.').waitFor();
+    expect(b.problems).toEqual([]);
+  });
+
+  it('says in words that the server cannot be reached', async () => {
+    const { page } = b;
+    await page.route('**/console/api/things**', (r) => r.abort());
+    try {
+      await page.goto('/#/things');
+      await page.getByText('No connection: The fleetjobs server cannot be reached.').waitFor();
+      expect(await page.getByText('Failed to fetch').count()).toBe(0);
+    } finally {
+      await page.unroute('**/console/api/things**');
+      b.problems.length = 0; // the aborted requests, logged by Chromium
+    }
   });
 
   it('cancels a job without force: queued executions are canceled, and a bad reason code is explained', async () => {

@@ -56,7 +56,8 @@ describe('console pages in a browser', () => {
     await page.getByLabel('Filter executions by status').selectOption('FAILED');
     await eventually(() => rows.count()).toBe(2);
     await page.getByRole('button', { name: 'Details of unit-077' }).click();
-    await page.getByText('disk full').waitFor();
+    await page.getByRole('cell', { name: 'disk full', exact: true }).waitFor(); // the reason column
+    await page.getByRole('definition').filter({ hasText: 'disk full' }).waitFor(); // the details
     await b.screenshot('20-executions-paged-filtered');
     expect(b.problems).toEqual([]);
   });

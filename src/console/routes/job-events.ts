@@ -12,6 +12,8 @@ export interface JobSnapshot {
   at: number;
   status: string;
   jobProcessDetails: Record<string, number>;
+  /** The attempts behind the things (retries), apart from jobProcessDetails. */
+  attemptDetails?: Record<string, number>;
   forceCanceled?: boolean;
   reasonCode?: string;
   comment?: string;
@@ -39,6 +41,7 @@ export function registerJobEvents(api: FastifyInstance, deps: ConsoleDeps): void
       at: deps.services.ctx.clock.now().getTime(),
       status: job.status,
       jobProcessDetails: job.jobProcessDetails,
+      ...('attemptDetails' in job && { attemptDetails: job.attemptDetails }),
       forceCanceled: job.forceCanceled,
       ...(job.reasonCode !== undefined && { reasonCode: job.reasonCode }),
       ...(job.comment !== undefined && { comment: job.comment }),

@@ -3,6 +3,7 @@ import type { CreateJobInput } from '../../jobs/jobs.schemas.js';
 import { json, type ConsoleDeps } from '../console-app.js';
 import { jsonBody, nonEmpty, optionalBool, optionalInt, query } from '../http.js';
 import { registerJobEvents } from './job-events.js';
+import { registerJobHistory } from './job-history.js';
 
 type Params = Record<string, string>;
 const params = (request: FastifyRequest): Params => request.params as Params;
@@ -37,7 +38,14 @@ export function registerJobsRoutes(api: FastifyInstance, deps: ConsoleDeps): voi
       const withCounters = await Promise.all(
         found.map(async (summary) => {
           const { job } = await jobs.describeJob(summary.jobId).catch(() => ({ job: undefined }));
-          return { ...summary, ...(job && { description: job.description, jobProcessDetails: job.jobProcessDetails }) };
+          return {
+            ...summary,
+            ...(job && {
+              description: job.description,
+              jobProcessDetails: job.jobProcessDetails,
+              ...('attemptDetails' in job && { attemptDetails: job.attemptDetails }),
+            }),
+          };
         }),
       );
       return { jobs: withCounters, ...(nextToken !== undefined && { nextToken }) };
@@ -80,12 +88,28 @@ export function registerJobsRoutes(api: FastifyInstance, deps: ConsoleDeps): voi
     '/jobs/:jobId/executions',
     json(async (request) => {
       const q = query(request);
-      return jobExecutions.listJobExecutionsForJob({
-        jobId: params(request).jobId!,
+      const jobId = params(request).jobId!;
+      const page = await jobExecutions.listJobExecutionsForJob({
+        jobId,
         status: nonEmpty(q.status),
         maxResults: optionalInt(q.maxResults, 'maxResults'),
         nextToken: nonEmpty(q.nextToken),
       });
+      // The reason column: the device's statusDetails.reason (summaries carry no status details).
+      const executionSummaries = await Promise.all(
+        page.executionSummaries.map(async (e) => {
+          const { execution } = await jobExecutions
+            .describeJobExecution({
+              jobId,
+              thingName: e.thingArn.slice(e.thingArn.indexOf('/') + 1),
+              executionNumber: e.jobExecutionSummary.executionNumber,
+            })
+            .catch(() => ({ execution: undefined }));
+          const reason = execution?.statusDetails?.detailsMap?.reason;
+          return reason === undefined ? e : { ...e, reason };
+        }),
+      );
+      return { ...page, executionSummaries };
     }),
   );
   api.get(
@@ -118,4 +142,5 @@ export function registerJobsRoutes(api: FastifyInstance, deps: ConsoleDeps): voi
     }),
   );
   registerJobEvents(api, deps);
+  registerJobHistory(api, deps);
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError } from '../../errors.js';
 import type { ObjectMeta } from '../../objects/objects.schemas.js';
@@ -136,6 +137,34 @@ export function registerObjectsRoutes(api: FastifyInstance, deps: ConsoleDeps): 
         versionId: meta.versionId,
         ...(await readText(await objects.openBody(meta), MAX_TEXT_PREVIEW_BYTES)),
       };
+    }),
+  );
+  /** A file itself, as a download (the browser saves it under its own name). */
+  api.get('/buckets/:bucket/download', async (request: FastifyRequest, reply) => {
+    const meta = await objects.resolve(
+      params(request).bucket!,
+      requiredKey(request),
+      nonEmpty(query(request).versionId),
+    );
+    const name = meta.key.split('/').pop() || 'download';
+    return reply
+      .header('content-type', 'application/octet-stream')
+      .header('content-length', String(meta.size))
+      .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`)
+      .send(await objects.openBody(meta));
+  });
+  /** The SHA-256 of a file version (what a job document's `sha256` holds), read through once. */
+  api.get(
+    '/buckets/:bucket/checksum',
+    json(async (request) => {
+      const meta = await objects.resolve(
+        params(request).bucket!,
+        requiredKey(request),
+        nonEmpty(query(request).versionId),
+      );
+      const hash = createHash('sha256');
+      for await (const chunk of await objects.openBody(meta)) hash.update(chunk as Buffer);
+      return { key: meta.key, versionId: meta.versionId, size: meta.size, sha256: hash.digest('hex') };
     }),
   );
   api.delete(

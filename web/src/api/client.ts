@@ -50,16 +50,25 @@ async function toError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, body.code ?? `HTTP ${res.status}`, body.message ?? res.statusText, body.fieldErrors);
 }
 
+export const SERVER_UNREACHABLE =
+  'The fleetjobs server cannot be reached. Check that it is running and that this computer can reach it, then try again.';
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken();
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`/console/api${path}`, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
+  let res: Response;
+  try {
+    res = await fetch(`/console/api${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  } catch {
+    // fetch rejects only when no answer came at all (server down, network gone).
+    throw new ApiError(0, 'NetworkError', SERVER_UNREACHABLE);
+  }
   if (!res.ok) {
     const err = await toError(res);
     if (res.status === 401 && path !== '/session') for (const l of signedOutListeners) l();
@@ -91,7 +100,7 @@ export function upload<T>(path: string, file: Blob, onProgress: (fraction: numbe
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
-    xhr.onerror = () => reject(new ApiError(0, 'NetworkError', 'The upload failed: the server could not be reached.'));
+    xhr.onerror = () => reject(new ApiError(0, 'NetworkError', `The upload failed. ${SERVER_UNREACHABLE}`));
     xhr.onload = () => {
       let body: { code?: string; message?: string; fieldErrors?: FieldError[] } = {};
       try {

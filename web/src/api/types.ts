@@ -44,6 +44,8 @@ export interface JobSummary {
   completedAt?: number;
   description?: string;
   jobProcessDetails?: Counters;
+  /** Retries and the attempts they replaced, counted apart from the things (fleetjobs extension). */
+  attemptDetails?: Counters;
 }
 
 export interface Job extends JobSummary {
@@ -62,6 +64,8 @@ export interface Job extends JobSummary {
 
 export interface ExecutionSummary {
   thingArn: string;
+  /** The device's statusDetails.reason, added by the console API. */
+  reason?: string;
   jobExecutionSummary: {
     status: ExecutionStatus;
     queuedAt: number;
@@ -91,6 +95,7 @@ export interface JobSnapshot {
   at: number;
   status: string;
   jobProcessDetails: Counters;
+  attemptDetails?: Counters;
   forceCanceled?: boolean;
   reasonCode?: string;
   comment?: string;

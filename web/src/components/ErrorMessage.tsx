@@ -6,7 +6,8 @@ export function ErrorMessage({ error, onlyGeneral = false }: { error: ApiError |
   if (onlyGeneral && error.fieldErrors.length > 0) return null;
   return (
     <div className="error" role="alert">
-      <strong>{error.code.replace(/Exception$/, '')}:</strong> {error.message}
+      <strong>{error.code === 'NetworkError' ? 'No connection' : error.code.replace(/Exception$/, '')}:</strong>{' '}
+      {error.message}
     </div>
   );
 }

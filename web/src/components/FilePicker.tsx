@@ -3,6 +3,7 @@ import { enc, qs } from '../api/client';
 import { useApi } from '../api/use-api';
 import { ErrorMessage } from './ErrorMessage';
 import { Field } from './Field';
+import { formatBytes } from './format';
 
 export interface PickedFile {
   bucket: string;
@@ -77,7 +78,7 @@ export function FilePicker({
               <option value="">Choose…</option>
               {objects.data?.objects.map((o) => (
                 <option key={o.key} value={o.key}>
-                  {o.key} ({o.size} bytes)
+                  {o.key} ({formatBytes(o.size)})
                 </option>
               ))}
             </select>

@@ -24,7 +24,7 @@ export function StateChart({ history }: { history: JobSnapshot[] }) {
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
-        aria-label={`Executions by status over the last ${seconds} s: ${summary || 'none yet'}`}
+        aria-label={`Things by status over the last ${seconds} s: ${summary || 'none yet'}`}
       >
         <line x1={PAD.left} y1={y(0)} x2={W - PAD.right} y2={y(0)} className="axis" />
         <line x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={y(0)} className="axis" />

@@ -3,7 +3,9 @@ import { ApiError, enc, qs, upload } from '../api/client';
 import { useApi } from '../api/use-api';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Field } from '../components/Field';
+import { formatBytes } from '../components/format';
 import { href } from '../router';
+import { FileActions } from './FileActions';
 import { VersionsList } from './VersionsList';
 
 interface ObjectItem {
@@ -67,9 +69,7 @@ export function BucketPage({ bucket }: { bucket: string }) {
               <th scope="col">File</th>
               <th scope="col">Size</th>
               <th scope="col">Modified</th>
-              <th scope="col">
-                <span className="sr-only">Versions</span>
-              </th>
+              <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
@@ -83,9 +83,10 @@ export function BucketPage({ bucket }: { bucket: string }) {
             {objects.data?.objects.map((o) => (
               <tr key={o.key}>
                 <td>{o.key}</td>
-                <td>{o.size} bytes</td>
+                <td>{formatBytes(o.size)}</td>
                 <td>{new Date(o.lastModified).toLocaleString()}</td>
                 <td>
+                  <FileActions bucket={bucket} objectKey={o.key} onDeleted={objects.reload} />
                   <button
                     type="button"
                     aria-expanded={open === o.key}

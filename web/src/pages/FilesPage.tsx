@@ -31,14 +31,13 @@ export function FilesPage() {
         <Field
           label="New bucket"
           hint="3–63 lower-case letters, digits, . and -; versioning is switched on"
-          error={create.error?.forField('bucket')}
+          error={create.error?.forField('bucket') ?? create.error?.message}
         >
           {(a) => <input {...a} value={name} onChange={(e) => setName(e.target.value)} required />}
         </Field>
         <button type="submit" className="primary" disabled={create.busy || name.trim() === ''}>
           Create bucket
         </button>
-        <ErrorMessage error={create.error} onlyGeneral />
       </form>
       <ErrorMessage error={error} />
       {loading && !data && <Loading what="buckets" />}

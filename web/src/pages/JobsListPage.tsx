@@ -61,9 +61,13 @@ export function JobsListPage() {
               <tr>
                 <th scope="col">Job</th>
                 <th scope="col">Status</th>
-                <th scope="col">Type</th>
+                <th scope="col" className="col-wide">
+                  Type
+                </th>
                 <th scope="col">Progress</th>
-                <th scope="col">Created</th>
+                <th scope="col" className="col-wide">
+                  Created
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -83,11 +87,17 @@ export function JobsListPage() {
                   <td>
                     <StatusBadge status={j.status} />
                   </td>
-                  <td>{j.targetSelection}</td>
+                  <td className="col-wide">{j.targetSelection}</td>
                   <td className="progress-cell">
                     <ProgressBar counters={j.jobProcessDetails} label={`Job ${j.jobId}`} />
+                    {(j.attemptDetails?.numberOfRetryAttempts ?? 0) > 0 && (
+                      <div className="muted small">
+                        +{j.attemptDetails!.numberOfRetryAttempts}{' '}
+                        {j.attemptDetails!.numberOfRetryAttempts === 1 ? 'retry' : 'retries'}
+                      </div>
+                    )}
                   </td>
-                  <td>{when(j.createdAt)}</td>
+                  <td className="col-wide">{when(j.createdAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,6 +1,7 @@
 import { enc, qs } from '../api/client';
 import { useApi } from '../api/use-api';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { formatBytes } from '../components/format';
 import { Loading } from '../components/Loading';
 
 interface Version {
@@ -21,7 +22,7 @@ export function VersionsList({ bucket, objectKey }: { bucket: string; objectKey:
       {data.versions.map((v) => (
         <li key={v.versionId}>
           <code>{v.versionId}</code> {v.isLatest && <strong>latest</strong>}{' '}
-          {v.deleteMarker ? 'deleted' : `${v.size ?? 0} bytes`} · {new Date(v.lastModified).toLocaleString()}
+          {v.deleteMarker ? 'deleted' : formatBytes(v.size ?? 0)} · {new Date(v.lastModified).toLocaleString()}
         </li>
       ))}
     </ul>

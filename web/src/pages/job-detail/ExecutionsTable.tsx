@@ -50,6 +50,7 @@ export function ExecutionsTable({ jobId, refreshKey }: { jobId: string; refreshK
               <th scope="col">Execution</th>
               <th scope="col">Queued</th>
               <th scope="col">Last update</th>
+              <th scope="col">Reason</th>
               <th scope="col">
                 <span className="sr-only">Details</span>
               </th>
@@ -58,7 +59,7 @@ export function ExecutionsTable({ jobId, refreshKey }: { jobId: string; refreshK
           <tbody>
             {data?.executionSummaries.length === 0 && (
               <tr>
-                <td colSpan={6} className="muted">
+                <td colSpan={7} className="muted">
                   No executions{status ? ` in ${status.replace(/_/g, ' ')}` : ''}.
                 </td>
               </tr>
@@ -82,6 +83,7 @@ export function ExecutionsTable({ jobId, refreshKey }: { jobId: string; refreshK
                     </td>
                     <td>{when(s.queuedAt)}</td>
                     <td>{when(s.lastUpdatedAt)}</td>
+                    <td className="reason">{e.reason ?? ''}</td>
                     <td>
                       <button
                         type="button"
@@ -95,7 +97,7 @@ export function ExecutionsTable({ jobId, refreshKey }: { jobId: string; refreshK
                   </tr>
                   {open === key && (
                     <tr className="details-row">
-                      <td colSpan={6}>
+                      <td colSpan={7}>
                         <ExecutionDetails jobId={jobId} thingName={thing} executionNumber={s.executionNumber} />
                       </td>
                     </tr>

@@ -94,10 +94,10 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
         )}
       </dl>
       <h2>
-        Progress <span className={`live ${live.connected ? 'on' : 'off'}`}>{live.connected ? 'live' : 'not live'}</span>
+        Things <span className={`live ${live.connected ? 'on' : 'off'}`}>{live.connected ? 'live' : 'not live'}</span>
       </h2>
       <ProgressBar counters={counters} label={`Job ${jobId}`} />
-      <CountersPanel counters={counters} />
+      <CountersPanel counters={counters} attempts={live.latest?.attemptDetails ?? job.attemptDetails} />
       <StateChart history={live.history} />
       <ExecutionsTable jobId={jobId} refreshKey={refreshKey} />
       <DevicePreview jobId={jobId} />

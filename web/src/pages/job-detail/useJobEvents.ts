@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { notifySignedOut } from '../../api/client';
+import { get, notifySignedOut } from '../../api/client';
 import type { JobSnapshot } from '../../api/types';
 
 const MAX_POINTS = 3600;
@@ -19,6 +19,17 @@ export function useJobEvents(jobId: string): LiveJob {
   const [deleted, setDeleted] = useState(false);
 
   useEffect(() => {
+    // The chart's past, rebuilt by the server from the executions, so a reload does not empty it.
+    let live = true;
+    get<{ history: JobSnapshot[] }>(`/jobs/${encodeURIComponent(jobId)}/history`).then(
+      (r) =>
+        live &&
+        setHistory((h) => {
+          const first = h[0]?.at ?? Infinity;
+          return [...r.history.filter((p) => p.at < first), ...h].slice(-MAX_POINTS);
+        }),
+      () => undefined, // no past: the chart starts with the live readings
+    );
     const source = new EventSource(`/console/api/jobs/${encodeURIComponent(jobId)}/events`);
     source.addEventListener('open', () => setConnected(true));
     source.addEventListener('error', () => setConnected(false));
@@ -35,7 +46,10 @@ export function useJobEvents(jobId: string): LiveJob {
       source.close();
       notifySignedOut();
     });
-    return () => source.close();
+    return () => {
+      live = false;
+      source.close();
+    };
   }, [jobId]);
 
   return { history, latest: history[history.length - 1], connected, deleted };
