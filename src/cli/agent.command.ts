@@ -42,7 +42,7 @@ export function registerAgentCommand(program: Command, ctx: CliContext): void {
     )
     .option(
       '--state-dir <dir>',
-      'where the agent keeps its state and downloads (default ~/.fleetjobs-agent/state/<thing>)',
+      'where the agent keeps its state and downloads (default <device-dir>/state, else ~/.fleetjobs-agent/state/<thing>)',
     )
     .option('--enable-run-command', 'allow runCommand steps (off: such jobs are REJECTED)')
     .option('--signer-cert <file>', 'trusted code-signing certificate (repeatable)', repeat)

@@ -22,10 +22,17 @@ import type { ServerMetrics } from './metrics.js';
 
 /** Every adapter registered from now on counts and times its operations (also the device HTTPS path, which calls the jobs data adapter directly). */
 export function instrumentDispatcher(dispatcher: AwsDispatcher, m: ServerMetrics): void {
+  const reachedService = new WeakSet<object>();
+  const dispatch = dispatcher.dispatch.bind(dispatcher);
+  dispatcher.dispatch = async (request, reply) => {
+    await dispatch(request, reply);
+    if (!reachedService.has(reply)) m.awsRejected.inc({ code: String(reply.statusCode) });
+  };
   const register = dispatcher.register.bind(dispatcher);
   dispatcher.register = (adapter: AwsServiceAdapter) => {
     const handle = adapter.handle.bind(adapter);
     adapter.handle = async (req, body, reply) => {
+      reachedService.add(reply);
       const end = m.awsRequestDuration.startTimer();
       let code = 500;
       try {

@@ -26,6 +26,12 @@ export class ServerMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly awsRejected = new Counter({
+    name: 'fleetjobs_aws_rejected_requests_total',
+    help: 'AWS API requests refused before reaching a service (signature, credentials, unknown service), by HTTP status',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly deviceRequests = new Counter({
     name: 'fleetjobs_device_requests_total',
     help: 'Device jobs API requests (spec 5) by protocol (mqtt, http), operation and outcome (ok or the error code)',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateJobCommand, CreateThingCommand, DescribeThingCommand, type IoTClient } from '@aws-sdk/client-iot';
+import { CreateJobCommand, CreateThingCommand, DescribeThingCommand, IoTClient } from '@aws-sdk/client-iot';
 import { IoTJobsDataPlaneClient, UpdateJobExecutionCommand } from '@aws-sdk/client-iot-jobs-data-plane';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server
 const NAMED = {
   fleetjobs_aws_requests_total: 'counter',
   fleetjobs_aws_request_duration_seconds: 'histogram',
+  fleetjobs_aws_rejected_requests_total: 'counter',
   fleetjobs_device_requests_total: 'counter',
   fleetjobs_device_request_duration_seconds: 'histogram',
   fleetjobs_mqtt_connected_devices: 'gauge',
@@ -63,6 +64,25 @@ describe.each(DIALECTS)('Prometheus metrics at /metrics (%s)', (dialect) => {
     expect(delta('fleetjobs_aws_requests_total', { service: 'iot', operation: 'DescribeThing', code: '404' })).toBe(1);
     expect(delta('fleetjobs_aws_request_duration_seconds_count', { service: 'iot', operation: 'CreateThing' })).toBe(1);
     expect(delta('fleetjobs_db_transaction_duration_seconds_count', { outcome: 'commit' })).toBeGreaterThanOrEqual(1);
+    expect(delta('fleetjobs_aws_rejected_requests_total', {})).toBe(0);
+  });
+
+  it('counts requests refused before reaching a service', async () => {
+    const before = await scrape(url);
+    const wrong = new IoTClient({
+      endpoint: t.endpoint,
+      region: TEST_REGION,
+      credentials: { accessKeyId: t.credentials.accessKeyId, secretAccessKey: 'not-the-secret' },
+      maxAttempts: 1,
+    });
+    expect((await rejection(wrong.send(new DescribeThingCommand({ thingName: 'm-thing' })))).status).toBe(403);
+    wrong.destroy();
+    const after = await scrape(url);
+    expect(
+      after.value('fleetjobs_aws_rejected_requests_total', { code: '403' }) -
+        before.value('fleetjobs_aws_rejected_requests_total', { code: '403' }),
+    ).toBe(1);
+    expect(after.value('fleetjobs_aws_requests_total', { operation: 'DescribeThing', code: '403' })).toBe(0);
   });
 
   describe('a device taking a job', () => {

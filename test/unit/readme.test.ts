@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envName, OPTIONS } from '../../src/config.js';
+import { cli } from '../helpers/cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -22,5 +23,15 @@ describe('README stays true', () => {
     expect(ci).toMatch(/^npm test$/m);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.start).toContain('serve');
+  });
+
+  it('says what --help says: the agent state dir, and every serve default', async () => {
+    const agent = (await cli(['agent', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(agent).toContain('default <device-dir>/state, else ~/.fleetjobs-agent/state/<thing>');
+    expect(readme.replace(/\s+/g, ' ')).toContain('default `<device-dir>/state` or `~/.fleetjobs-agent/state/<thing>`');
+    const serve = (await cli(['serve', '--help'])).stdout;
+    expect(serve).not.toContain('see help');
+    for (const o of OPTIONS.filter((o) => o.def !== ''))
+      expect(serve.replace(/\s+/g, ' ')).toContain(`default ${o.def})`);
   });
 });
