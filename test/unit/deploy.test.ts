@@ -52,3 +52,10 @@ describe('deploy/grafana/fleetjobs.json', () => {
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
   });
 });
+
+describe('deploy/ leaves room for a fleet of connections (one open file each)', () => {
+  it('systemd and compose raise the open-file limit', () => {
+    expect(deploy('systemd', 'fleetjobs.service')).toMatch(/^LimitNOFILE=(\d{6,})$/m);
+    expect(deploy('compose', 'docker-compose.yml')).toMatch(/nofile: \{ soft: 200000, hard: 200000 \}/);
+  });
+});

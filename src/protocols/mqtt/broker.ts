@@ -14,6 +14,7 @@ import { parseJobsTopic } from './jobs-topics.js';
 import { ThingRateLimiter, type RateLimit } from './rate-limit.js';
 import type { TopicPolicy } from './topic-policy.js';
 import type { AedesCluster } from './cluster.js';
+import { ConnectionHeadroom, openFileLimit } from './open-files.js';
 import type { ConnectivityFeed } from '../../registry/connectivity.service.js';
 
 export interface TlsMaterial {
@@ -39,6 +40,8 @@ export interface BrokerOptions {
   cluster?: AedesCluster;
   /** The fleet index's connectivity (issue 19), told of each device's connect and disconnect. */
   connectivity?: ConnectivityFeed;
+  /** The open-file limit to warn against; read from the process when absent. */
+  openFileLimit?: number;
 }
 
 const NOT_AUTHORIZED = 5;
@@ -72,6 +75,7 @@ export class MqttBroker {
   private readonly queues = new Map<Client, Promise<void>>();
   private readonly requests: JobsRequestHandler;
   private readonly limiter: ThingRateLimiter;
+  private readonly headroom: ConnectionHeadroom;
   private aedes!: Aedes;
   private server!: Server;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -79,6 +83,9 @@ export class MqttBroker {
 
   constructor(private readonly o: BrokerOptions) {
     this.limiter = new ThingRateLimiter(o.clock, o.rateLimit);
+    const limit = o.openFileLimit ?? openFileLimit();
+    o.logger.info({ openFileLimit: limit ?? 'unknown' }, 'open-file limit (one per device connection)');
+    this.headroom = new ConnectionHeadroom(limit, o.logger);
     this.requests = new JobsRequestHandler({ jobs: o.jobs, clock: o.clock, logger: o.logger, limiter: this.limiter });
   }
 
@@ -100,6 +107,7 @@ export class MqttBroker {
     });
     await this.aedes.listen();
     this.aedes.on('clientDisconnect', (client) => this.forget(client));
+    this.aedes.on('client', () => this.headroom.check(this.aedes.connectedClients));
     const tls = await this.o.tls();
     this.server = createServer({ ...tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
     this.server.on('secureConnection', (socket) => this.handleConnection(socket));
