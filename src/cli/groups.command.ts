@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import {
+  CreateDynamicThingGroupCommand,
+  UpdateDynamicThingGroupCommand,
   AddThingToThingGroupCommand,
   CreateThingGroupCommand,
   DeleteThingGroupCommand,
@@ -76,7 +78,36 @@ export function registerGroupsCommands(program: Command, ctx: CliContext): void 
         description: r.thingGroupProperties?.thingGroupDescription,
         attributes: r.thingGroupProperties?.attributePayload?.attributes,
         createdAt: r.thingGroupMetadata?.creationDate,
+        ...(r.queryString !== undefined && { queryString: r.queryString, indexName: r.indexName }),
       });
+    },
+  );
+
+  apiCommand<GroupOptions>(
+    ctx,
+    groups,
+    'create-dynamic <name> <query>',
+    'create a dynamic group: its members are the things the fleet-index query matches',
+    (c) => c,
+    async (s, [name, query]) => {
+      const r = await s.iot().send(new CreateDynamicThingGroupCommand({ thingGroupName: name, queryString: query }));
+      s.out.object({ thingGroupName: r.thingGroupName, thingGroupArn: r.thingGroupArn, queryString: r.queryString });
+    },
+  );
+
+  apiCommand<GroupOptions>(
+    ctx,
+    groups,
+    'update-dynamic <name> <query>',
+    "change a dynamic group's query (members and CONTINUOUS jobs follow)",
+    (c) => c,
+    async (s, [name, query]) => {
+      const r = await s
+        .iot()
+        .send(
+          new UpdateDynamicThingGroupCommand({ thingGroupName: name, queryString: query, thingGroupProperties: {} }),
+        );
+      s.out.object({ thingGroupName: name, queryString: query, version: r.version });
     },
   );
 

@@ -35,6 +35,8 @@ export const AREAS: ReadonlyArray<readonly [name: string, load: () => Promise<Re
   ['serve', async () => (await import('./serve.command.js')).registerServeCommand],
   ['things', async () => (await import('./things.command.js')).registerThingsCommands],
   ['groups', async () => (await import('./groups.command.js')).registerGroupsCommands],
+  ['types', async () => (await import('./fleet.command.js')).registerTypesCommands],
+  ['index', async () => (await import('./fleet.command.js')).registerIndexCommands],
   ['certificates', async () => (await import('./certificates.command.js')).registerCertificatesCommands],
   ['device', async () => (await import('./device.command.js')).registerDeviceCommands],
   // `jobs executions JOB` and `executions ...` live in one area: each registers into the other.
