@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -368,6 +368,61 @@ describe('the web console in a browser: the create-job flow', () => {
       await page.unroute('**/console/api/things**');
       b.problems.length = 0; // the aborted requests, logged by Chromium
     }
+  });
+
+  it('cancels while the reference agent works: without force the device finishes, with force it stops', async () => {
+    const { page } = b;
+    // The step runs until the test says so (a file appears), so cancel lands while it is in progress.
+    const handlers = handlerDir({
+      'wait.sh': `while [ ! -f "${work}/go-$FLEETJOBS_JOB_ID" ]; do sleep 0.05; done; echo finished`,
+    });
+    const stop = new AbortController();
+    let log = '';
+    const agent = cli(['agent', '--device-dir', 'dev-2', '--handler-dir', handlers], {
+      env: {},
+      cwd: work,
+      interrupt: stop.signal,
+      onStderr: (text) => (log += text),
+    });
+    const execution = async (jobId: string) =>
+      (await api.get<{ execution: { status: string } }>(`/jobs/${jobId}/executions/dev-2`)).body.execution?.status;
+    const document = JSON.stringify({
+      version: '1.0',
+      steps: [{ action: { name: 'wait', type: 'runHandler', input: { handler: 'wait.sh' } } }],
+    });
+    const cancelInConsole = async (jobId: string, force: boolean): Promise<void> => {
+      await api.post('/jobs', { jobId, targets: ['arn:aws:iot:us-east-1:000000000000:thing/dev-2'], document });
+      await eventually(() => execution(jobId), 20_000).toBe('IN_PROGRESS');
+      await page.goto(`/#/jobs/${jobId}`);
+      await eventually(() => page.getByTestId('count-IN_PROGRESS').textContent()).toBe('1');
+      await page.getByRole('button', { name: 'Cancel job…' }).click();
+      const dialog = page.getByRole('dialog', { name: `Cancel job ${jobId}?` });
+      if (force) await dialog.getByRole('checkbox', { name: /Force/ }).check();
+      await dialog.getByRole('button', { name: 'Cancel job' }).click();
+      await page
+        .getByRole('heading', { name: new RegExp(jobId) })
+        .getByText('CANCELED')
+        .waitFor();
+    };
+    try {
+      await cancelInConsole('fw-soft-cancel', false);
+      // Not forced: the device keeps its execution and finishes it.
+      expect(await execution('fw-soft-cancel')).toBe('IN_PROGRESS');
+      writeFileSync(join(work, 'go-fw-soft-cancel'), '');
+      await eventually(() => page.getByTestId('count-SUCCEEDED').textContent(), 20_000).toBe('1');
+      await b.screenshot('20-canceled-device-finished');
+
+      await cancelInConsole('fw-hard-cancel', true);
+      await eventually(() => page.getByTestId('count-CANCELED').textContent()).toBe('1');
+      // Forced: the agent stops the step and forgets the job; the step never finishes.
+      await eventually(() => log, 20_000).toMatch(/job fw-hard-cancel: CANCELED by the service; stopped/);
+      expect(await execution('fw-hard-cancel')).toBe('CANCELED');
+      await b.screenshot('21-force-canceled-device-stopped');
+    } finally {
+      stop.abort();
+      await agent;
+    }
+    expect(b.problems).toEqual([]);
   });
 
   it('cancels a job without force: queued executions are canceled, and a bad reason code is explained', async () => {
