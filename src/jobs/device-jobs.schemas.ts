@@ -6,6 +6,13 @@ import { detailsOf } from './job-render.js';
 
 /** spec 7: pending executions in GetPendingJobExecutions and notify. */
 export const PENDING_LIST_LIMIT = 10;
+/**
+ * spec 3.9, 7 (AWS "Job executions limits"): 15 "with scheduling configuration". Ours: when one
+ * of the thing's pending executions that would be listed comes from a job with a
+ * schedulingConfig. (AWS's "up to 5 in a ListNotification during a maintenance window" is not
+ * reproduced: the page does not say which 5, and a shorter list would hide work from devices.)
+ */
+export const PENDING_LIST_LIMIT_SCHEDULED = 15;
 export const NEXT = '$next';
 
 /**

@@ -15,7 +15,6 @@ import {
   illegalTransition,
   NEXT,
   parseExpectedVersion,
-  PENDING_LIST_LIMIT,
   STEP_TIMEOUT,
   versionMismatch,
 } from './device-jobs.schemas.js';
@@ -98,7 +97,7 @@ export class DeviceJobsService {
     namespaceId?: string,
   ): Promise<{ inProgressJobs: Summary[]; queuedJobs: Summary[] }> {
     validate((v) => checkThingAndNamespace(v, thingName, namespaceId));
-    const rows = await executions.pendingOfThing(this.ctx.db, thingName, namespaceId ?? '', PENDING_LIST_LIMIT);
+    const rows = await executions.pendingList(this.ctx.db, thingName, namespaceId ?? '');
     return {
       inProgressJobs: rows.filter((r) => r.status === 'IN_PROGRESS').map((r) => this.summary(r)),
       queuedJobs: rows.filter((r) => r.status === 'QUEUED').map((r) => this.summary(r)),
@@ -110,7 +109,7 @@ export class DeviceJobsService {
     thingName: string,
     namespaceId?: string,
   ): Promise<{ pending: { IN_PROGRESS?: Summary[]; QUEUED?: Summary[] }; head?: DeviceExecution }> {
-    const rows = await executions.pendingOfThing(this.ctx.db, thingName, namespaceId ?? '', PENDING_LIST_LIMIT);
+    const rows = await executions.pendingList(this.ctx.db, thingName, namespaceId ?? '');
     const inProgress = rows.filter((r) => r.status === 'IN_PROGRESS').map((r) => this.summary(r));
     const queued = rows.filter((r) => r.status === 'QUEUED').map((r) => this.summary(r));
     const head = rows[0];

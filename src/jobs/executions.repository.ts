@@ -1,6 +1,7 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Executor } from '../store/database.js';
 import { PENDING_STATUSES, type ExecutionStatus } from './execution-states.js';
+import { PENDING_LIST_LIMIT, PENDING_LIST_LIMIT_SCHEDULED } from './device-jobs.schemas.js';
 import type { JobExecutionsTable } from './jobs.tables.js';
 
 export type ExecutionRow = Selectable<JobExecutionsTable>;
@@ -68,6 +69,23 @@ export async function pendingOfThing(
     .orderBy('id')
     .limit(limit)
     .execute();
+}
+
+/**
+ * The pending list devices get (GetPendingJobExecutions, notify): 10 executions, 15 when one of
+ * them comes from a job with a schedulingConfig (spec 3.9, 7: PENDING_LIST_LIMIT_SCHEDULED).
+ */
+export async function pendingList(db: Executor, thingName: string, namespaceId: string): Promise<ExecutionRow[]> {
+  const rows = await pendingOfThing(db, thingName, namespaceId, PENDING_LIST_LIMIT_SCHEDULED);
+  if (rows.length <= PENDING_LIST_LIMIT) return rows;
+  const scheduled = await db
+    .selectFrom('jobs')
+    .select('job_id')
+    .where('job_id', 'in', [...new Set(rows.map((r) => r.job_id))])
+    .where('scheduling_config', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return scheduled ? rows : rows.slice(0, PENDING_LIST_LIMIT);
 }
 
 /** All pending executions of a thing, every namespace (thing deletion). */

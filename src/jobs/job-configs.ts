@@ -184,6 +184,18 @@ export function parseScheduleTime(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/**
+ * spec 3.9: from endTime on a job creates no new executions, whatever its endBehavior (STOP_ROLLOUT
+ * stops the rollout; CANCEL and FORCE_CANCEL cancel the job at the next tick): neither for things
+ * joining a CONTINUOUS job's groups nor for AssociateTargetsWithJob.
+ */
+export function pastEndTime(schedulingConfig: string | null, now: number): boolean {
+  if (schedulingConfig === null) return false;
+  const end = (JSON.parse(schedulingConfig) as SchedulingConfig).endTime;
+  const at = end === undefined ? undefined : parseScheduleTime(end);
+  return at !== undefined && at <= now;
+}
+
 const CRON = /^cron\(\S+( \S+){5}\)$/;
 
 function readableWindow(startTime: string): boolean {

@@ -67,7 +67,7 @@ export function jobShape(job: JobRow, arns: Arns) {
     ...(job.job_template_arn !== null && { jobTemplateArn: job.job_template_arn }),
     ...(job.retry_config !== null && { jobExecutionsRetryConfig: json(job.retry_config) }),
     ...(job.document_parameters !== null && { documentParameters: json(job.document_parameters) }),
-    // Executions are created in the request's transaction, so no rollout is ever still running.
+    // True while the rollout engine still holds executions back (src/scheduler describe-extension.ts).
     isConcurrent: false,
     ...(job.scheduling_config !== null && { schedulingConfig: json(job.scheduling_config) }),
     ...(job.destination_package_versions !== null && {

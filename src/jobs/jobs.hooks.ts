@@ -8,6 +8,7 @@ import { thingJobsChanged } from '../store/outbox.js';
 import { isPending } from './execution-states.js';
 import { applyTransition } from './execution-transitions.js';
 import * as executions from './executions.repository.js';
+import { pastEndTime } from './job-configs.js';
 import * as jobs from './jobs.repository.js';
 import type { JobRow } from './jobs.repository.js';
 
@@ -147,9 +148,11 @@ export class JobsRegistryHooks implements RegistryHooks {
 
   /** spec 3.2: a thing joining a target group gets the job at once (the rollout rate does not apply). */
   private async queue(trx: Executor, job: JobRow, thingName: string): Promise<void> {
+    const now = this.now();
+    // spec 3.9: past endTime the job creates no new executions (issue 15: STOP_ROLLOUT stops joiners too).
+    if (pastEndTime(job.scheduling_config, now)) return;
     if (await executions.pendingOfJobAndThing(trx, job.job_id, thingName)) return;
     const latest = await executions.findExecution(trx, job.job_id, thingName);
-    const now = this.now();
     await executions.insertExecution(trx, {
       job_id: job.job_id,
       thing_name: thingName,

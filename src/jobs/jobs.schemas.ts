@@ -67,11 +67,16 @@ export interface CreateJobInput extends JobConfigs {
   codeSigning?: { profileName?: string };
 }
 
+/** fleetjobs extension of UpdateJob: hold a rollout's releases, or go on (src/scheduler/rollout-controls.ts). */
+export const ROLLOUT_ACTIONS = ['PAUSE', 'RESUME'] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
 export interface UpdateJobInput extends JobConfigs {
   jobId: string;
   description?: string;
   namespaceId?: string;
   stagedRollout?: StagedRollout;
+  rolloutAction?: RolloutAction;
 }
 
 export function checkConfigs(v: Validator, input: JobConfigs): void {
@@ -135,6 +140,7 @@ export function checkUpdateJob(input: UpdateJobInput): void {
     checkNamespace(v, input.namespaceId);
     checkConfigs(v, input);
     checkStagedRollout(v, 'stagedRollout', input.stagedRollout);
+    v.string('rolloutAction', input.rolloutAction, { enum: ROLLOUT_ACTIONS });
   });
 }
 

@@ -26,6 +26,7 @@ import {
   type UpdateJobInput,
 } from './jobs.schemas.js';
 import { checkRetryChange, newJobRow } from './job-rows.js';
+import { pastEndTime } from './job-configs.js';
 import { parseTargets, requireTargetsExist, rollOut, scopeOf } from './targets.js';
 import { excludeMembershipChanges } from './jobs.hooks.js';
 
@@ -40,6 +41,10 @@ export type DocumentPreprocessor = (document: string, input: CreateJobInput) => 
 
 /** Adds members to DescribeJob's `job` (e.g. scheduledJobRollouts); reads only, outside any transaction. */
 export type DescribeExtension = (db: Executor, job: JobRow) => Promise<Record<string, unknown>>;
+/** Another feature's part of UpdateJob (the rollout engine: rolloutAction), in UpdateJob's transaction with the job locked. */
+export type UpdateExtension = (trx: Executor, job: JobRow, input: UpdateJobInput, now: number) => Promise<void>;
+/** Adds members to ListJobs' summaries (e.g. isConcurrent), for a page of jobs at once: members by job id. */
+export type SummaryExtension = (db: Executor, jobs: readonly JobRow[]) => Promise<Map<string, Record<string, unknown>>>;
 
 export function jobNotFound(jobId: string): ServiceError {
   return new ServiceError('ResourceNotFound', `Job ${jobId} does not exist.`);
@@ -53,6 +58,9 @@ export class JobsService {
   readonly documentPreprocessors: DocumentPreprocessor[] = [];
   /** Fields other features add to DescribeJob's `job` (the rollout engine: src/scheduler). */
   readonly describeExtensions: DescribeExtension[] = [];
+  /** Fields other features add to ListJobs' summaries (the rollout engine: isConcurrent). */
+  readonly summaryExtensions: SummaryExtension[] = [];
+  readonly updateExtensions: UpdateExtension[] = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -158,6 +166,8 @@ export class JobsService {
         ...(input.jobExecutionsRetryConfig && { retry_config: toJson(input.jobExecutionsRetryConfig) }),
         ...(input.stagedRollout && { staged_rollout: toJson(input.stagedRollout) }),
       });
+      const updated = await this.requireJob(trx, input.jobId);
+      for (const extend of this.updateExtensions) await extend(trx, updated, input, this.now());
     });
   }
 
@@ -228,8 +238,12 @@ export class JobsService {
       this.ctx.db,
       page.items.map((r) => r.job_id),
     );
+    const extras = await Promise.all(this.summaryExtensions.map((extend) => extend(this.ctx.db, page.items)));
     return {
-      jobs: page.items.map((r) => jobSummaryShape(r, this.ctx.arns, groupIds.get(r.job_id))),
+      jobs: page.items.map((r) => ({
+        ...jobSummaryShape(r, this.ctx.arns, groupIds.get(r.job_id)),
+        ...Object.assign({}, ...extras.map((m) => m.get(r.job_id) ?? {})),
+      })),
       ...(page.nextToken !== undefined && { nextToken: page.nextToken }),
     };
   }
@@ -275,6 +289,12 @@ export class JobsService {
         );
       }
       await requireTargetsExist(trx, fresh);
+      if (pastEndTime(job.scheduling_config, this.now())) {
+        throw new ServiceError(
+          'InvalidRequest',
+          `Job ${job.job_id} is past its schedulingConfig endTime and creates no more executions.`,
+        );
+      }
       if (fresh.length > 0) {
         const before = await scopeOf(trx, await jobs.targetsOf(trx, [job.job_id]));
         const now = this.now();

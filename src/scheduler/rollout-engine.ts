@@ -7,6 +7,7 @@ import { isGated, planOf, type JobPlan } from './job-plan.js';
 import { isOpen } from './maintenance-windows.js';
 import { allowance, parseLog, record } from './release-window.js';
 import { abortDecision, gate, ratePerMinute, waveEnds, type AbortDecision } from './rollout-math.js';
+import type { PauseKind } from './rollout-controls.js';
 import * as repo from './rollout.repository.js';
 import type { RolloutRow } from './rollout.repository.js';
 
@@ -89,7 +90,9 @@ export class RolloutStep {
       await this.applyEnd(trx, job, plan, now);
       return { ...idle, outcome: 'ended' };
     }
-    if (state.stopped === 1 || !isGated(plan)) return idle;
+    // A paused rollout stays paused until UpdateJob rolloutAction RESUME (rollout-controls.ts);
+    // no gate is decided again meanwhile, so a changed stagedRollout does not re-open it.
+    if (state.stopped === 1 || state.paused === 1 || !isGated(plan)) return idle;
     return this.release(trx, job, plan, state, now);
   }
 
@@ -117,8 +120,8 @@ export class RolloutStep {
     const unreleased = await repo.countUnreleased(trx, job.job_id);
     let wave = state.wave;
     let limit = Number.MAX_SAFE_INTEGER;
-    let paused = state.paused;
-    let pauseReason = state.pause_reason;
+    let paused = 0;
+    let pauseReason: string | null = null;
     if (plan.staged) {
       const ends = waveEnds(plan.staged, Number(state.released) + unreleased);
       wave = Math.min(wave, Math.max(0, ends.length - 1));
@@ -128,8 +131,6 @@ export class RolloutStep {
         if (result === 'WAITING') break;
         if (result === 'PASSED') {
           wave++;
-          paused = 0;
-          pauseReason = null;
           continue;
         }
         const reason =
@@ -175,9 +176,10 @@ export class RolloutStep {
       wave,
       paused,
       pause_reason: pauseReason,
+      pause_kind: paused === 1 ? ('GATE' satisfies PauseKind) : null,
       updated_at: now,
     });
-    const outcome: StepOutcome = n > 0 ? 'released' : paused === 1 && state.paused === 0 ? 'paused' : 'idle';
+    const outcome: StepOutcome = n > 0 ? 'released' : paused === 1 ? 'paused' : 'idle';
     return { outcome, released: n, more: n === RELEASE_BATCH };
   }
 }

@@ -35,6 +35,7 @@ export async function ensureState(db: Executor, jobId: string, now: number): Pro
       wave: 0,
       paused: 0,
       pause_reason: null,
+      pause_kind: null,
       end_applied: 0,
       stopped: 0,
       lease_owner: null,
@@ -163,4 +164,53 @@ export async function dueTimeouts(db: Executor, now: number, limit: number): Pro
     .orderBy('id')
     .limit(limit)
     .execute();
+}
+
+/**
+ * spec 3.10 isConcurrent, AWS "Active and concurrent job limits": a job is concurrent while it is
+ * rolling out new executions: IN_PROGRESS, with executions the rollout still holds back, and not
+ * stopped (endTime STOP_ROLLOUT) nor paused. (CancelJob here cancels in its own transaction, so
+ * no job is ever seen "canceling previously created executions".) One query for a page of jobs.
+ */
+export async function concurrentJobs(db: Executor, jobIds: readonly string[]): Promise<Set<string>> {
+  if (jobIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('jobs as j')
+    .leftJoin('job_rollouts as r', 'r.job_id', 'j.job_id')
+    .select('j.job_id')
+    .where('j.job_id', 'in', jobIds)
+    .where('j.status', '=', 'IN_PROGRESS')
+    .where((eb) => eb.or([eb('r.job_id', 'is', null), eb.and([eb('r.stopped', '=', 0), eb('r.paused', '=', 0)])]))
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('job_executions as e')
+          .select('e.id')
+          .whereRef('e.job_id', '=', 'j.job_id')
+          .where('e.released_at', 'is', null),
+      ),
+    )
+    .execute();
+  return new Set(rows.map((r) => r.job_id));
+}
+
+/** How many jobs are concurrent now (the job concurrency limit, AWS "job-limits"). */
+export async function countConcurrentJobs(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('jobs as j')
+    .leftJoin('job_rollouts as r', 'r.job_id', 'j.job_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('j.status', '=', 'IN_PROGRESS')
+    .where((eb) => eb.or([eb('r.job_id', 'is', null), eb.and([eb('r.stopped', '=', 0), eb('r.paused', '=', 0)])]))
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('job_executions as e')
+          .select('e.id')
+          .whereRef('e.job_id', '=', 'j.job_id')
+          .where('e.released_at', 'is', null),
+      ),
+    )
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -7,9 +7,11 @@ export interface JobRolloutsTable {
   recent_releases: string | null;
   /** 0-based staged-rollout wave being released. */
   wave: number;
-  /** 1 while a failed success gate holds the rollout (onGateFailure PAUSE). */
+  /** 1 while the rollout is held: a failed success gate (onGateFailure PAUSE) or UpdateJob rolloutAction PAUSE. */
   paused: number;
   pause_reason: string | null;
+  /** Who paused it: GATE or OPERATOR (PAUSE_KINDS); null while not paused. */
+  pause_kind: string | null;
   /** 1 once the schedulingConfig endBehavior has been applied. */
   end_applied: number;
   /** 1 after endBehavior STOP_ROLLOUT: nothing more is released. */

@@ -10,9 +10,18 @@ import { timeOutDue } from './timeouts.js';
 const LEASE_MS = 60_000;
 /** A tick gives one job at most this many release batches, so one huge job cannot starve the rest. */
 const MAX_BATCHES_PER_JOB = 20;
+/**
+ * The job concurrency limit (AWS "job-limits": jobs rolling out new executions). AWS's default
+ * quota is not in the spec; ours is high enough never to stand in a self-hosted fleet's way and
+ * is a safety valve rather than a quota. Only scheduled jobs meet it (below).
+ */
+export const DEFAULT_MAX_CONCURRENT_JOBS = 1000;
+export const CONCURRENCY_REASON_CODE = 'JOB_CONCURRENCY_LIMIT_REACHED';
 
 export interface TickResult {
   started: string[];
+  /** Scheduled jobs canceled at their startTime because the job concurrency limit was reached. */
+  canceledAtStart: string[];
   released: number;
   aborted: string[];
   ended: string[];
@@ -41,6 +50,7 @@ export class Scheduler {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly controls: JobControls,
+    private readonly maxConcurrentJobs = DEFAULT_MAX_CONCURRENT_JOBS,
   ) {
     this.step = new RolloutStep(ctx, controls);
   }
@@ -55,6 +65,7 @@ export class Scheduler {
   private async runTick(now: number): Promise<TickResult> {
     const result: TickResult = {
       started: [],
+      canceledAtStart: [],
       released: 0,
       aborted: [],
       ended: [],
@@ -90,6 +101,10 @@ export class Scheduler {
       if (job.status === 'SCHEDULED') {
         // spec 3.9: nothing is released before startTime; then the job rolls out.
         if (plan.startAt === undefined || plan.startAt > now) return;
+        if (await this.cancelAtConcurrencyLimit(jobId, now)) {
+          result.canceledAtStart.push(jobId);
+          return;
+        }
         if (await this.controls.startScheduledJob(jobId, now)) result.started.push(jobId);
       }
       for (let i = 0; i < MAX_BATCHES_PER_JOB; i++) {
@@ -101,6 +116,26 @@ export class Scheduler {
     } finally {
       await repo.unlease(this.ctx.db, jobId, this.owner);
     }
+  }
+
+  /**
+   * AWS "job-limits": a scheduled job that reaches its startTime while the account is at its job
+   * concurrency limit moves to CANCELED (spec 3.9, 3.11). Counted under the job's lock; two
+   * replicas starting two jobs at the same instant may each see room for one (the limit is a
+   * safety valve, not an exact quota).
+   */
+  private async cancelAtConcurrencyLimit(jobId: string, now: number): Promise<boolean> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const job = await jobs.lockJob(trx, this.ctx.dialect, jobId);
+      if (job?.status !== 'SCHEDULED') return false;
+      const concurrent = await repo.countConcurrentJobs(trx);
+      if (concurrent < this.maxConcurrentJobs) return false;
+      const comment =
+        `The job reached its schedulingConfig startTime while ${concurrent} jobs were rolling out ` +
+        `(the job concurrency limit is ${this.maxConcurrentJobs}).`;
+      await this.controls.cancelLocked(trx, job, { force: false, reasonCode: CONCURRENCY_REASON_CODE, comment }, now);
+      return true;
+    });
   }
 
   private record(result: TickResult, jobId: string, outcome: StepOutcome): void {

@@ -37,7 +37,7 @@ describe.each(DIALECTS)('staged rollouts with success gates (fleetjobs extension
   };
   const tick = () => f.scheduler.tick(f.now());
 
-  it('releases wave by wave, pauses on a failed gate and resumes when the threshold is lowered', async () => {
+  it('releases wave by wave, pauses on a failed gate and resumes only when told to', async () => {
     const things = await fleet('wave', 10);
     await f.jobs.createJob({
       jobId: 'waves',
@@ -73,7 +73,8 @@ describe.each(DIALECTS)('staged rollouts with success gates (fleetjobs extension
     });
     expect((await f.jobs.describeJob('waves')).job.isConcurrent).toBe(false);
     expect(await tick()).toMatchObject({ released: 0, paused: [] });
-    // An operator lowers the bar: the gate is decided again and the next wave (50% = 5 things) opens.
+    // Issue 15: changing the configuration does not re-open a paused gate (the operator lowers
+    // the bar for the next gates; this one stays failed) ...
     await f.jobs.updateJob({
       jobId: 'waves',
       stagedRollout: {
@@ -82,6 +83,10 @@ describe.each(DIALECTS)('staged rollouts with success gates (fleetjobs extension
         onGateFailure: 'PAUSE',
       },
     });
+    expect((await tick()).released).toBe(0);
+    expect(await staged('waves')).toMatchObject({ status: 'PAUSED', pausedBy: 'GATE', currentWave: 1 });
+    // ... RESUME does: the operator goes past the failed gate and the next wave (50% = 5 things) opens.
+    await f.jobs.updateJob({ jobId: 'waves', rolloutAction: 'RESUME' });
     expect((await tick()).released).toBe(5);
     expect(await visible('waves', things)).toEqual(things.slice(2, 7));
     expect(await staged('waves')).toMatchObject({ status: 'WAITING_FOR_GATE', currentWave: 2, releasedThings: 7 });
@@ -162,5 +167,47 @@ describe.each(DIALECTS)('staged rollouts with success gates (fleetjobs extension
     for (const t of things.slice(0, 3)) await f.deviceJobs.updateJobExecution(t, 'ratewave', { status: 'FAILED' });
     f.clock.advance(60_000);
     expect((await tick()).released).toBe(2);
+  });
+
+  it('pauses and resumes a rollout on UpdateJob rolloutAction (fleetjobs extension), gates still applying', async () => {
+    const things = await fleet('pause', 6);
+    await f.jobs.createJob({
+      jobId: 'pause',
+      targets: [f.groupArn('pause')],
+      document: '{}',
+      jobExecutionsRolloutConfig: { maximumPerMinute: 2 },
+      stagedRollout: { waves: [{ count: 4 }], successThresholdPercentage: 100, onGateFailure: 'PAUSE' },
+    });
+    expect((await tick()).released).toBe(2);
+    await f.jobs.updateJob({ jobId: 'pause', rolloutAction: 'PAUSE' });
+    const held = (await f.jobs.describeJob('pause')).job as Record<string, unknown>;
+    expect(held.isConcurrent).toBe(false);
+    expect(held.stagedRolloutStatus).toMatchObject({ status: 'PAUSED', pausedBy: 'OPERATOR' });
+    expect(held.rolloutStatus).toMatchObject({ releasedThings: 2, waitingForResume: 4, paused: true });
+    f.clock.advance(5 * 60_000);
+    await tick();
+    expect(await visible('pause', things)).toEqual(things.slice(0, 2));
+    // PAUSE twice is the same pause; RESUME goes on where the rollout stood (the rate still applies).
+    await f.jobs.updateJob({ jobId: 'pause', rolloutAction: 'PAUSE' });
+    await f.jobs.updateJob({ jobId: 'pause', rolloutAction: 'RESUME' });
+    await tick();
+    expect(await visible('pause', things)).toEqual(things.slice(0, 4));
+    // The wave's gate still decides: all four must succeed before the rest goes.
+    for (const t of things.slice(0, 4)) await f.deviceJobs.updateJobExecution(t, 'pause', { status: 'SUCCEEDED' });
+    f.clock.advance(60_000);
+    await tick();
+    expect(await visible('pause', things)).toEqual(things.slice(4));
+    await expect(f.jobs.updateJob({ jobId: 'pause', rolloutAction: 'STOP' as 'PAUSE' })).rejects.toMatchObject({
+      code: 'InvalidRequest',
+    });
+  });
+
+  it('refuses rolloutAction for a job that holds nothing back', async () => {
+    await fleet('plainpause', 1);
+    await f.jobs.createJob({ jobId: 'plainpause', targets: [f.groupArn('plainpause')], document: '{}' });
+    await expect(f.jobs.updateJob({ jobId: 'plainpause', rolloutAction: 'PAUSE' })).rejects.toMatchObject({
+      code: 'InvalidRequest',
+      message: expect.stringContaining('nothing to pause'),
+    });
   });
 });

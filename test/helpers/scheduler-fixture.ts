@@ -43,7 +43,16 @@ export interface SchedulerFixture extends Replica {
   close(): Promise<void>;
 }
 
-async function openReplica(database: string, clock: FakeClock): Promise<Replica> {
+export interface SchedulerFixtureOptions {
+  /** The scheduler's job concurrency limit (default DEFAULT_MAX_CONCURRENT_JOBS). */
+  maxConcurrentJobs?: number;
+}
+
+async function openReplica(
+  database: string,
+  clock: FakeClock,
+  options: SchedulerFixtureOptions = {},
+): Promise<Replica> {
   const store = await openStore({ database });
   const ctx: ServiceContext = {
     db: store.db,
@@ -57,7 +66,7 @@ async function openReplica(database: string, clock: FakeClock): Promise<Replica>
   const jobServices = createJobServices(ctx, tags, hooks);
   return {
     ...jobServices,
-    ...createSchedulerServices(ctx, jobServices),
+    ...createSchedulerServices(ctx, jobServices, options),
     ctx,
     store,
     things: new ThingsService(ctx, hooks),
@@ -65,12 +74,15 @@ async function openReplica(database: string, clock: FakeClock): Promise<Replica>
   };
 }
 
-export async function schedulerFixture(dialect: TestDialect = 'sqlite'): Promise<SchedulerFixture> {
+export async function schedulerFixture(
+  dialect: TestDialect = 'sqlite',
+  options: SchedulerFixtureOptions = {},
+): Promise<SchedulerFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetjobs-scheduler-'));
   const pg = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
   const database = pg?.url ?? join(dir, 'db.sqlite');
   const clock = new FakeClock(Date.UTC(2030, 0, 1));
-  const main = await openReplica(database, clock);
+  const main = await openReplica(database, clock, options);
   const replicas: Replica[] = [main];
   const db = main.store.db;
   return {

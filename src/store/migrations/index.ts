@@ -13,6 +13,7 @@ import * as m0050 from './0050_console.js';
 import * as m0060 from './0060_scheduler.js';
 import * as m0061 from './0061_thing_counters.js';
 import * as m0062 from './0062_release_window.js';
+import * as m0063 from './0063_rollout_pause.js';
 import * as m0080 from './0080_fleet_index.js';
 
 /**
@@ -35,5 +36,6 @@ export const migrations: Record<string, Migration> = {
   '0060_scheduler': m0060,
   '0061_thing_counters': m0061,
   '0062_release_window': m0062,
+  '0063_rollout_pause': m0063,
   '0080_fleet_index': m0080,
 };
