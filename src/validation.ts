@@ -119,6 +119,10 @@ export class Validator {
     }
     const before = this.errors.length;
     if (rule.integer && !Number.isInteger(value)) this.wrongType(field, 'an integer');
+    // A Long beyond 2^53 is not exact in JSON numbers, nor a PostgreSQL bigint beyond 2^63.
+    else if (rule.integer && !Number.isSafeInteger(value)) {
+      this.fail(field, value, `Member must have value less than or equal to ${Number.MAX_SAFE_INTEGER}`);
+    }
     if (rule.min !== undefined && value < rule.min) {
       this.fail(field, value, `Member must have value greater than or equal to ${rule.min}`);
     }

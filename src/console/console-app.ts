@@ -65,6 +65,11 @@ function registerApi(api: FastifyInstance, deps: ConsoleDeps): void {
   api.addHook('onRequest', async (request) => authenticate(deps, request));
   api.setErrorHandler((err, request, reply) => {
     if (err instanceof ServiceError) return sendConsoleError(reply, err);
+    // Fastify's own refusals (a Content-Type it cannot parse, say) are the client's mistake.
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendConsoleError(reply, new ServiceError('InvalidRequest', 'The request body must be application/json.'));
+    }
     deps.logger.error({ err, method: request.method, url: request.url }, 'unhandled error in a console request');
     sendConsoleError(reply, new ServiceError('InternalFailure', 'An internal error occurred.'));
   });

@@ -135,6 +135,14 @@ describe('every HTTP answer in the shape its protocol expects', () => {
       expect([r.status, r.errorType]).toEqual([403, 'MissingAuthenticationTokenException']);
     });
 
+    it('the console API answers a bad Content-Type in its own shape, not 500', async () => {
+      const body = Buffer.from('{"username":"admin","password":"x"}');
+      for (const type of ['a b c', '']) {
+        const r = await send(t.endpoint, 'POST', '/console/api/session', { 'content-type': type }, body);
+        expect([r.status, r.json().code]).toEqual([400, 'InvalidRequestException']);
+      }
+    });
+
     it('a malformed presigned S3 query gets S3 XML', async () => {
       for (const query of ['X-Amz-Signature=1', 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=zz']) {
         const r = await send(t.endpoint, 'GET', `/shape/key?${query}`, {});

@@ -149,6 +149,22 @@ describe.each(DIALECTS)('JSON null is an absent member (%s)', (dialect) => {
     }
   });
 
+  it('a whole number beyond 2^53 is a validation error, not a database overflow (found by the fuzz test)', async () => {
+    await iot.send(new CreateThingCommand({ thingName: 'n-big' }));
+    expect((await createJob('n-big', 'n-big')).status).toBe(200);
+    const r = await signedRequest(t, {
+      service: 'iot-jobs-data',
+      method: 'GET',
+      path: '/things/n-big/jobs/n-big?executionNumber=100000000000000000000',
+    });
+    expect([r.status, r.errorType]).toEqual([400, 'InvalidRequestException']);
+    const update = await json('iot-jobs-data', 'POST', '/things/n-big/jobs/n-big', {
+      status: 'IN_PROGRESS',
+      executionNumber: 1e300,
+    });
+    expect([update.status, update.errorType]).toEqual([400, 'InvalidRequestException']);
+  });
+
   it('CancelJobExecution with statusDetails null', async () => {
     await iot.send(new CreateThingCommand({ thingName: 'n-cancel' }));
     expect((await createJob('n-cancel', 'n-cancel')).status).toBe(200);
