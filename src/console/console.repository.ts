@@ -61,3 +61,12 @@ export async function deleteSessionsOf(db: Executor, username: string): Promise<
 export async function deleteExpiredSessions(db: Executor, nowMs: number): Promise<void> {
   await db.deleteFrom('console_sessions').where('expires_at', '<=', nowMs).execute();
 }
+
+/** The registry's connectivity records of these things (written by the broker of any replica). */
+export async function connectivityOf(
+  db: Executor,
+  thingNames: string[],
+): Promise<{ thing_name: string; connected: number; timestamp: number; disconnect_reason: string | null }[]> {
+  if (thingNames.length === 0) return [];
+  return db.selectFrom('thing_connectivity').selectAll().where('thing_name', 'in', thingNames).execute();
+}

@@ -411,6 +411,11 @@ describe('the web console in a browser: the create-job flow', () => {
       writeFileSync(join(work, 'go-fw-soft-cancel'), '');
       await eventually(() => page.getByTestId('count-SUCCEEDED').textContent(), 20_000).toBe('1');
       await b.screenshot('20-canceled-device-finished');
+      // Meanwhile the Things page shows the agent's device connected, the others as last seen.
+      await page.goto('/#/things');
+      await page.getByRole('row', { name: /dev-2\b.*connected since/ }).waitFor();
+      await page.getByRole('row', { name: /dev-1\b.*last seen/ }).waitFor();
+      await b.screenshot('22-things-connection');
 
       await cancelInConsole('fw-hard-cancel', true);
       await eventually(() => page.getByTestId('count-CANCELED').textContent()).toBe('1');
@@ -422,6 +427,17 @@ describe('the web console in a browser: the create-job flow', () => {
       stop.abort();
       await agent;
     }
+    expect(b.problems).toEqual([]);
+  });
+
+  it("shows a thing's connection and the status of its certificates", async () => {
+    const { page } = b;
+    await page.goto('/#/things/dev-2');
+    const status = page.getByRole('definition');
+    await eventually(() => status.allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^last seen /), expect.stringMatching(/…\s*ACTIVE, valid until /)]),
+    );
+    await b.screenshot('23-thing-status');
     expect(b.problems).toEqual([]);
   });
 

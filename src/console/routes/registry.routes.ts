@@ -1,11 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CreateThingGroupInput } from '../../registry/groups.service.js';
 import type { CreateThingInput } from '../../registry/things.service.js';
+import { connectivityOf } from '../console.repository.js';
 import { json, type ConsoleDeps } from '../console-app.js';
 import { jsonBody, nonEmpty, optionalBool, optionalInt, query } from '../http.js';
 
 type Params = Record<string, string>;
 const params = (request: FastifyRequest): Params => request.params as Params;
+
+const connectivityShape = (r: Awaited<ReturnType<typeof connectivityOf>>[number]) => ({
+  connected: r.connected === 1,
+  /** ms since the epoch of the last connect or disconnect. */
+  timestamp: r.timestamp,
+  ...(r.disconnect_reason !== null && { disconnectReason: r.disconnect_reason }),
+});
 
 const paging = (request: FastifyRequest) => {
   const q = query(request);
@@ -16,9 +24,37 @@ const paging = (request: FastifyRequest) => {
 export function registerRegistryRoutes(api: FastifyInstance, { services }: ConsoleDeps): void {
   const { things, groups } = services;
 
+  /** The things, each with its connection (connected, since / last seen, why it left). */
   api.get(
     '/things',
-    json(async (request) => things.listThings({ ...paging(request), namePrefix: nonEmpty(query(request).prefix) })),
+    json(async (request) => {
+      const page = await things.listThings({ ...paging(request), namePrefix: nonEmpty(query(request).prefix) });
+      const rows = await connectivityOf(
+        services.ctx.db,
+        page.things.map((t) => t.thingName),
+      );
+      const byName = new Map(rows.map((r) => [r.thing_name, connectivityShape(r)]));
+      return { ...page, things: page.things.map((t) => ({ ...t, connectivity: byName.get(t.thingName) })) };
+    }),
+  );
+  /** A thing's connection and the status of each certificate attached to it. */
+  api.get(
+    '/things/:thingName/status',
+    json(async (request) => {
+      const { thingName } = params(request);
+      const { principals } = await services.principals.listThingPrincipals({ thingName: thingName!, maxResults: 50 });
+      const certificates = await Promise.all(
+        principals
+          .filter((p) => p.includes(':cert/'))
+          .map(async (arn) => {
+            const id = arn.slice(arn.lastIndexOf('/') + 1);
+            const { certificateDescription: c } = await services.certificates.describeCertificate(id);
+            return { certificateId: id, status: c.status, validity: c.validity };
+          }),
+      );
+      const [row] = await connectivityOf(services.ctx.db, [thingName!]);
+      return { connectivity: row && connectivityShape(row), certificates };
+    }),
   );
   api.post(
     '/things',

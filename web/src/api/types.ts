@@ -103,6 +103,8 @@ export interface JobSnapshot {
 
 export interface Thing {
   thingName: string;
+  /** Added by the console API from the registry's connectivity records. */
+  connectivity?: { connected: boolean; timestamp: number; disconnectReason?: string };
   thingArn: string;
   attributes?: Record<string, string>;
   version?: number;

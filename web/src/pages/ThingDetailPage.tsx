@@ -7,6 +7,7 @@ import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { StatusBadge } from '../components/StatusBadge';
 import { href } from '../router';
+import { ThingStatus } from './ThingStatus';
 
 interface ThingJob {
   jobId: string;
@@ -41,6 +42,7 @@ export function ThingDetailPage({ thingName }: { thingName: string }) {
       </nav>
       <h1 id="thing-title">{thingName}</h1>
       <p className="muted">{thing.data.thing.thingArn}</p>
+      <ThingStatus thingName={thingName} />
       <h2>Groups</h2>
       <ul className="chips">
         {thing.data.thingGroups.length === 0 && <li className="muted">In no group.</li>}

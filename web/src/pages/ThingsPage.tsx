@@ -6,6 +6,7 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { Field } from '../components/Field';
 import { Pager, usePager } from '../components/Pager';
 import { useDebounced } from '../components/useDebounced';
+import { Connection } from '../components/Connection';
 import { href } from '../router';
 
 /** Things: search by name prefix, page, create. */
@@ -51,13 +52,14 @@ export function ThingsPage() {
           <thead>
             <tr>
               <th scope="col">Thing</th>
+              <th scope="col">Connection</th>
               <th scope="col">Attributes</th>
             </tr>
           </thead>
           <tbody>
             {data?.things.length === 0 && (
               <tr>
-                <td colSpan={2} className="muted">
+                <td colSpan={3} className="muted">
                   No things{prefix ? ' match' : ' yet'}.
                 </td>
               </tr>
@@ -66,6 +68,9 @@ export function ThingsPage() {
               <tr key={t.thingName}>
                 <td>
                   <a href={href(`/things/${enc(t.thingName)}`)}>{t.thingName}</a>
+                </td>
+                <td>
+                  <Connection connectivity={t.connectivity} />
                 </td>
                 <td className="muted">
                   {Object.entries(t.attributes ?? {})
