@@ -57,7 +57,10 @@ export function createServices(
   const indexing = new IndexingService(ctx);
   const dynamicGroups = new DynamicGroupsService(ctx, registryHooks, indexing, groups, tags);
   // Dynamic groups follow every change of a thing, in the same transaction.
-  registryHooks.add({ afterThingChanged: (trx, thingName) => dynamicGroups.refreshThing(trx, thingName) });
+  registryHooks.add({
+    afterThingChanged: (trx, thingName) => dynamicGroups.refreshThing(trx, thingName),
+    afterGroupDeleted: (trx) => dynamicGroups.afterGroupDeleted(trx),
+  });
   const services: Omit<Services, 'signing' | keyof SchedulerServices> = {
     ctx,
     registryHooks,

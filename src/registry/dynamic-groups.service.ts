@@ -132,6 +132,19 @@ export class DynamicGroupsService {
   }
 
   /**
+   * RegistryHooks.afterGroupDeleted: a deleted static group took its memberships with it, so the
+   * dynamic groups whose query names group memberships are rebuilt.
+   */
+  async afterGroupDeleted(trx: Executor): Promise<void> {
+    const dependent = await trx
+      .selectFrom('thing_groups')
+      .select(['name', 'query_string'])
+      .where('query_string', 'like', '%thingGroupNames%')
+      .execute();
+    for (const g of dependent) await this.rebuild(trx, g.name, g.query_string!);
+  }
+
+  /**
    * RegistryHooks.afterThingChanged: one query answers which dynamic groups the thing now
    * matches; the difference with its current dynamic memberships is applied.
    */

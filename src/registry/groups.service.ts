@@ -219,6 +219,7 @@ export class GroupsService {
       }
       await this.hooks.beforeGroupDeleted?.(trx, name);
       await groups.deleteGroupRow(trx, name);
+      await this.hooks.afterGroupDeleted?.(trx, name);
     });
   }
 

@@ -11,6 +11,8 @@ export interface RegistryHooks {
   afterThingChanged?(trx: Executor, thingName: string): Promise<void>;
   afterMembershipChanged?(trx: Executor, change: MembershipChange): Promise<void>;
   beforeGroupDeleted?(trx: Executor, groupName: string): Promise<void>;
+  /** The group and its memberships are gone (dynamic groups that query thingGroupNames follow). */
+  afterGroupDeleted?(trx: Executor, groupName: string): Promise<void>;
 }
 
 export interface MembershipChange {
@@ -43,5 +45,9 @@ export class RegistryHookList implements RegistryHooks {
 
   async beforeGroupDeleted(trx: Executor, groupName: string): Promise<void> {
     for (const h of this.hooks) await h.beforeGroupDeleted?.(trx, groupName);
+  }
+
+  async afterGroupDeleted(trx: Executor, groupName: string): Promise<void> {
+    for (const h of this.hooks) await h.afterGroupDeleted?.(trx, groupName);
   }
 }

@@ -6,6 +6,7 @@ import {
   CreateThingCommand,
   CreateThingGroupCommand,
   DeleteDynamicThingGroupCommand,
+  DeleteThingGroupCommand,
   DescribeThingGroupCommand,
   ListJobExecutionsForJobCommand,
   ListThingGroupsForThingCommand,
@@ -128,6 +129,15 @@ describe.each(DIALECTS)('dynamic thing groups on %s', (dialect) => {
     expect(await members('eu-x2')).toEqual([]);
     await iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'eu', thingName: 'd-2' }));
     expect(await members('eu-x2')).toEqual(['d-2']);
+    // Deleting the static group takes its members out of the dynamic group too.
+    await iot.send(new CreateThingGroupCommand({ thingGroupName: 'eu-old' }));
+    await iot.send(
+      new CreateDynamicThingGroupCommand({ thingGroupName: 'in-eu-old', queryString: 'thingGroupNames:eu-old' }),
+    );
+    await iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'eu-old', thingName: 'd-4' }));
+    expect(await members('in-eu-old')).toEqual(['d-4']);
+    await iot.send(new DeleteThingGroupCommand({ thingGroupName: 'eu-old' }));
+    expect(await members('in-eu-old')).toEqual([]);
     expect(
       await rejection(iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'eu-x2', thingName: 'd-3' }))),
     ).toMatchObject({ name: 'InvalidRequestException' });
