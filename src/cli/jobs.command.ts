@@ -216,6 +216,26 @@ export function registerJobsCommands(program: Command, ctx: CliContext): Command
     },
   );
 
+  for (const [verb, action, what] of [
+    ['pause', 'PAUSE', 'hold every further release of a rate-limited, windowed or staged rollout'],
+    ['resume', 'RESUME', 'go on with a paused rollout (after a failed staged gate: open the next wave)'],
+  ] as const) {
+    apiCommand<ApiOptions & { namespace?: string }>(
+      ctx,
+      jobs,
+      `${verb} <jobId>`,
+      what,
+      (c) => c.option('--namespace <id>', 'namespace id'),
+      async (s, [jobId], o) => {
+        // fleetjobs extension of UpdateJob (README "Beyond AWS: staged rollouts").
+        await s
+          .iot()
+          .send(withBodyMembers(new UpdateJobCommand({ jobId, namespaceId: o.namespace }), { rolloutAction: action }));
+        s.out.object({ ...(await describeJob(s, jobId!)) });
+      },
+    );
+  }
+
   apiCommand<ApiOptions & TargetFlags & { comment?: string; namespace?: string }>(
     ctx,
     jobs,

@@ -45,6 +45,50 @@ export interface Snapshot {
   etaSeconds?: number;
   /** Our staged-rollout extension's state (DescribeJob `stagedRolloutStatus`), when the job has waves. */
   stage?: StageStatus;
+  /** Where a held-back rollout stands (DescribeJob `rolloutStatus`, fleetjobs extension). */
+  rollout?: RolloutStatus;
+  /** Retries queued so far (DescribeJob `attemptDetails`): the counts above are things, not attempts. */
+  retries?: number;
+}
+
+export interface RolloutStatus {
+  releasedThings: number;
+  waitingForRate: number;
+  waitingForWindow: number;
+  waitingForWave: number;
+  waitingForResume: number;
+  /** Epoch seconds. */
+  nextReleaseAt?: number;
+  paused?: boolean;
+  stopped?: boolean;
+}
+
+export function rolloutOf(v: unknown): RolloutStatus | undefined {
+  const r = v as Partial<RolloutStatus> | undefined;
+  return r && typeof r.releasedThings === 'number' && typeof r.waitingForRate === 'number'
+    ? (r as RolloutStatus)
+    : undefined;
+}
+
+export function retriesOf(v: unknown): number | undefined {
+  const n = (v as { numberOfRetryAttempts?: unknown } | undefined)?.numberOfRetryAttempts;
+  return typeof n === 'number' ? n : undefined;
+}
+
+const clockTime = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString().slice(11, 19);
+
+/** `released 10; waiting: 20 for the rate (next 12:01:00), 0 for a window` and the like. */
+export function rolloutText(r: RolloutStatus): string {
+  const waits = [
+    [r.waitingForRate, 'for the rate'],
+    [r.waitingForWindow, 'for a window'],
+    [r.waitingForWave, 'for later waves'],
+    [r.waitingForResume, 'for resume'],
+  ] as const;
+  const parts = waits.filter(([n], i) => n > 0 || i < 2).map(([n, what]) => `${n} ${what}`);
+  const next = r.nextReleaseAt !== undefined ? ` (next release ${clockTime(r.nextReleaseAt)} UTC)` : '';
+  const state = r.stopped ? ' stopped' : r.paused ? ' paused' : '';
+  return `released ${r.releasedThings}; waiting: ${parts.join(', ')}${next}${state}`;
 }
 
 export interface StageStatus {
@@ -74,7 +118,14 @@ export class ProgressTracker {
     private readonly windowMs = 30_000,
   ) {}
 
-  sample(jobId: string, status: string, counts: Counts, atMs: number, stage?: StageStatus): Snapshot {
+  sample(
+    jobId: string,
+    status: string,
+    counts: Counts,
+    atMs: number,
+    stage?: StageStatus,
+    extra: { rollout?: RolloutStatus; retries?: number } = {},
+  ): Snapshot {
     this.samples.push({ atMs, finished: finished(counts) });
     while (this.samples.length > 2 && this.samples[0]!.atMs < atMs - this.windowMs) this.samples.shift();
     const first = this.samples[0]!;
@@ -91,6 +142,8 @@ export class ProgressTracker {
       rate,
       ...(etaSeconds !== undefined && { etaSeconds }),
       ...(stage && { stage }),
+      ...(extra.rollout && { rollout: extra.rollout }),
+      ...(extra.retries !== undefined && { retries: extra.retries }),
     };
   }
 }
@@ -120,6 +173,7 @@ export function renderBars(snap: Snapshot, columns = 80): string[] {
     `job ${snap.jobId}  ${snap.status}  ${finished(snap.counts)}/${all} finished  elapsed ${formatDuration(snap.elapsedMs / 1000)}`,
   ];
   if (snap.stage) lines.push(`  ${stageText(snap.stage)}`);
+  if (snap.rollout) lines.push(`  ${rolloutText(snap.rollout)}`);
   for (const [state] of WATCH_STATES) {
     const n = snap.counts[state];
     if (n === 0 && !['QUEUED', 'IN_PROGRESS', 'SUCCEEDED'].includes(state)) continue;
@@ -128,7 +182,8 @@ export function renderBars(snap: Snapshot, columns = 80): string[] {
       `  ${state.padEnd(11)} ${bar(all === 0 ? 0 : n / all, width)} ${String(n).padStart(6)} ${pct.toFixed(1).padStart(5)}%`,
     );
   }
-  lines.push(`  rate ${rateText(snap)}  ETA ${etaText(snap)}`);
+  const retries = snap.retries ? `  (things; ${snap.retries} retries)` : '';
+  lines.push(`  rate ${rateText(snap)}  ETA ${etaText(snap)}${retries}`);
   return lines;
 }
 
@@ -139,11 +194,24 @@ export function renderLine(snap: Snapshot, isoTime: string): string {
     .join(' ');
   const all = total(snap.counts);
   const stage = snap.stage ? ` wave=${snap.stage.currentWave}/${snap.stage.waveCount}:${snap.stage.status}` : '';
-  return `${isoTime} ${snap.jobId} ${snap.status} ${counts} finished=${finished(snap.counts)}/${all}${stage} rate=${rateText(snap)} eta=${etaText(snap)}`;
+  const r = snap.rollout;
+  const rollout = r
+    ? ` released=${r.releasedThings} waiting_rate=${r.waitingForRate} waiting_window=${r.waitingForWindow}` +
+      (r.waitingForWave ? ` waiting_wave=${r.waitingForWave}` : '') +
+      (r.waitingForResume ? ` waiting_resume=${r.waitingForResume}` : '')
+    : '';
+  const retries = snap.retries ? ` retries=${snap.retries}` : '';
+  return `${isoTime} ${snap.jobId} ${snap.status} ${counts} finished=${finished(snap.counts)}/${all}${stage}${rollout}${retries} rate=${rateText(snap)} eta=${etaText(snap)}`;
 }
 
 export const sameStage = (a: StageStatus | undefined, b: StageStatus | undefined): boolean =>
   a?.status === b?.status && a?.currentWave === b?.currentWave && a?.releasedThings === b?.releasedThings;
+
+export const sameRollout = (a: RolloutStatus | undefined, b: RolloutStatus | undefined): boolean =>
+  a?.releasedThings === b?.releasedThings &&
+  a?.waitingForRate === b?.waitingForRate &&
+  a?.waitingForWindow === b?.waitingForWindow &&
+  a?.waitingForResume === b?.waitingForResume;
 
 export const sameCounts = (a: Counts | undefined, b: Counts): boolean =>
   a !== undefined && WATCH_STATES.every(([s]) => a[s] === b[s]);

@@ -11,7 +11,10 @@ import {
   ProgressTracker,
   renderBars,
   renderLine,
+  retriesOf,
+  rolloutOf,
   sameCounts,
+  sameRollout,
   sameStage,
   stageOf,
   total,
@@ -51,6 +54,7 @@ class Screen {
   private last?: Counts;
   private lastStatus?: string;
   private lastStage?: Snapshot['stage'];
+  private lastRollout?: Snapshot['rollout'];
 
   constructor(private readonly s: Session) {}
 
@@ -60,7 +64,11 @@ class Screen {
 
   show(snap: Snapshot, force = false): void {
     const changed =
-      !sameCounts(this.last, snap.counts) || this.lastStatus !== snap.status || !sameStage(this.lastStage, snap.stage);
+      !sameCounts(this.last, snap.counts) ||
+      this.lastStatus !== snap.status ||
+      !sameStage(this.lastStage, snap.stage) ||
+      !sameRollout(this.lastRollout, snap.rollout);
+    this.lastRollout = snap.rollout;
     this.last = snap.counts;
     this.lastStatus = snap.status;
     this.lastStage = snap.stage;
@@ -88,6 +96,8 @@ const snapshotJson = (snap: Snapshot) => ({
   ratePerSecond: Number(snap.rate.toFixed(3)),
   etaSeconds: snap.etaSeconds ?? null,
   ...(snap.stage && { stagedRolloutStatus: snap.stage }),
+  ...(snap.rollout && { rolloutStatus: snap.rollout }),
+  ...(snap.retries !== undefined && { retries: snap.retries }),
 });
 
 async function watch(s: Session, jobId: string, o: WatchOptions): Promise<void> {
@@ -108,6 +118,7 @@ async function watch(s: Session, jobId: string, o: WatchOptions): Promise<void> 
       countsOf(job.jobProcessDetails as Record<string, unknown>),
       clock.now().getTime(),
       stageOf(job.stagedRolloutStatus),
+      { rollout: rolloutOf(job.rolloutStatus), retries: retriesOf(job.attemptDetails) },
     );
     screen.show(snap);
     if (FINAL_STATUSES.includes(status) || signal.aborted || clock.now().getTime() >= deadline) break;

@@ -291,6 +291,41 @@ describe('fleetjobs CLI: jobs, executions, templates and watch against a real se
     expect(bodies.every((b, i) => i === 0 || b !== bodies[i - 1])).toBe(true);
   });
 
+  it('watch shows a rate-limited rollout (released, waiting for the rate) and jobs pause / resume hold it', async () => {
+    for (const n of ['r1', 'r2', 'r3']) await run('things', 'create', n);
+    const made = await run(
+      'jobs', 'create', 'rate-1',
+      '--document', 'doc.json',
+      '--thing', 'r1', '--thing', 'r2', '--thing', 'r3',
+      '--max-per-minute', '1',
+      '--retry', 'FAILED:1',
+    ); // prettier-ignore
+    expect(made.code).toBe(0);
+    // One tick at the server's time releases one thing (the server's own loop may have done it already).
+    await t.server.services.scheduler.tick(Date.now());
+    const watched = await cli(['jobs', 'watch', 'rate-1', '--timeout', '0.3'], { env });
+    expect(watched.code).toBe(8);
+    expect(watched.stdout).toMatch(/ rate-1 IN_PROGRESS queued=3 .* released=1 waiting_rate=2 waiting_window=0 /);
+    const json = await cli(['jobs', 'watch', 'rate-1', '--timeout', '0.3', '-o', 'json'], { env });
+    const snap = JSON.parse(json.stdout.trim().split('\n')[0]!) as Record<string, unknown>;
+    expect(snap.rolloutStatus).toMatchObject({
+      releasedThings: 1,
+      waitingForRate: 2,
+      waitingForWindow: 0,
+      nextReleaseAt: expect.any(Number),
+    });
+    expect(snap.retries).toBe(0);
+
+    const paused = await run('jobs', 'pause', 'rate-1');
+    expect(paused.code).toBe(0);
+    expect(paused.json).toMatchObject({ rolloutStatus: { waitingForResume: 2, paused: true }, isConcurrent: false });
+    const held = await cli(['jobs', 'watch', 'rate-1', '--timeout', '0.3'], { env });
+    expect(held.stdout).toMatch(/ released=1 waiting_rate=0 waiting_window=0 waiting_resume=2 /);
+    const resumed = await run('jobs', 'resume', 'rate-1');
+    expect(resumed.json).toMatchObject({ rolloutStatus: { waitingForRate: 2, waitingForResume: 0 } });
+    expect((await run('jobs', 'pause', 'nope-job')).code).toBe(3);
+  });
+
   it('watch redraws bars in place on a terminal', async () => {
     await run('things', 'create', 'w4');
     await run('jobs', 'create', 'watch-tty', '--document', 'doc.json', '--thing', 'w4');
