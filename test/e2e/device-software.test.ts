@@ -9,6 +9,7 @@ import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/cli
 import { CreateJobCommand, DescribeJobExecutionCommand, type IoTClient } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { iot, iotjobs, mqtt as crtMqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
+import { jobsTrustPolicy, readObjectsPolicy } from '../../src/iam/jobs-role-templates.js';
 import { connectDevice, Inbox, provisionDevice, type Device } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { s3Client } from '../helpers/s3.js';
@@ -87,33 +88,18 @@ describe.each(DIALECTS)('device software we did not write, unmodified, on %s', (
       await s3.send(new PutObjectCommand({ Bucket: 'agent-files', Key: 'fw.bin', Body: image }));
       s3.destroy();
       const iam = new IAMClient({ endpoint: t.endpoint, region: TEST_REGION, credentials: t.credentials });
+      // The confused-deputy trust and a read permission (spec 8), as the console's role form makes them.
       await iam.send(
         new CreateRoleCommand({
           RoleName: 'agent-download',
-          AssumeRolePolicyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Principal: { Service: 'iot.amazonaws.com' },
-                Action: 'sts:AssumeRole',
-                Condition: {
-                  StringEquals: { 'aws:SourceAccount': ACCOUNT },
-                  ArnLike: { 'aws:SourceArn': `arn:aws:iot:${TEST_REGION}:${ACCOUNT}:job/*` },
-                },
-              },
-            ],
-          }),
+          AssumeRolePolicyDocument: JSON.stringify(jobsTrustPolicy({ account: ACCOUNT, region: TEST_REGION })),
         }),
       );
       await iam.send(
         new PutRolePolicyCommand({
           RoleName: 'agent-download',
           PolicyName: 'read',
-          PolicyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::agent-files/*' }],
-          }),
+          PolicyDocument: JSON.stringify(readObjectsPolicy('agent-files')),
         }),
       );
       iam.destroy();
