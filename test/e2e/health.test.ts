@@ -148,3 +148,22 @@ describe('health probes, scaled out', () => {
     await expect.poll(async () => (await probe(replica.endpoint, '/readyz')).status, { timeout: 20_000 }).toBe(200);
   });
 });
+
+describe('a replica whose Redis is gone', () => {
+  it('still stops (the broker and the cluster connections do not wait for Redis forever)', async () => {
+    const engines = await clusterEngines();
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const replica = await startReplica({
+      ...engines.shared,
+      cluster: `redis://127.0.0.1:${port}/?prefix=${engines.prefix}`,
+    });
+    try {
+      await redis.stop();
+      // Hung here before: Aedes' close and mqemitter-redis' close wait for a Redis that never answers.
+      await replica.stop();
+    } finally {
+      await engines.close();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import { ThingRateLimiter, type RateLimit } from './rate-limit.js';
 import type { TopicPolicy } from './topic-policy.js';
 import type { AedesCluster } from './cluster.js';
 import { ConnectionHeadroom, openFileLimit } from './open-files.js';
+import { settlesWithin } from './settle.js';
 import type { ConnectivityFeed } from '../../registry/connectivity.service.js';
 
 export interface TlsMaterial {
@@ -57,6 +58,8 @@ const PACKET_TOO_LARGE = 0x95;
  */
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 8 * 1024;
+const CLOSE_TIMEOUT_MS = 5000;
+
 /** AWS IoT's default persistent-session expiry (1 hour) bounds what an MQTT 5 client may ask for. */
 const SESSION_EXPIRY_LIMIT_SECONDS = 3600;
 
@@ -152,7 +155,14 @@ export class MqttBroker {
     this.unsubscribe?.();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    // Scaled out, Aedes' close goes through Redis (sessions, the emitter); with Redis gone it
+    // would never finish, and a replica that cannot stop cannot be replaced.
+    const stopped = await settlesWithin(
+      new Promise<void>((resolve) => this.aedes.close(() => resolve())),
+      CLOSE_TIMEOUT_MS,
+    );
+    if (!stopped) this.o.logger.warn('the MQTT broker did not close in time (is Redis reachable?); stopping anyway');
+    for (const client of this.identities.keys()) client.conn.destroy();
     await closed;
   }
 

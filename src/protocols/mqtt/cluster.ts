@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { AedesOptions } from 'aedes';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { settlesWithin } from './settle.js';
 import { parseJobsTopic } from './jobs-topics.js';
 
 // Both are CommonJS without ESM entry points (mqemitter-redis's prefixed class is a property).
@@ -113,7 +114,8 @@ export async function openBrokerCluster(url: string, logger: Logger): Promise<Br
         setTimeout(resolve, 1000).unref();
       });
       // Aedes closed the emitter already when the broker stopped; this is for a failed start.
-      await new Promise<void>((resolve) => mq.close(resolve));
+      // Bounded: mqemitter-redis waits for Redis to acknowledge, which a dead Redis never does.
+      await settlesWithin(new Promise<void>((resolve) => mq.close(resolve)), 2000);
       for (const c of connections) c.disconnect();
     },
   };
