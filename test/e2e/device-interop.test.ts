@@ -133,6 +133,22 @@ describe.each(DIALECTS)('device interoperability on %s', (dialect) => {
     });
   });
 
+  describe('malformed job ids in topics', () => {
+    it('answers a job id outside the alphabet with InvalidRequest and an empty one with InvalidTopic', async () => {
+      const dev = await provisionDevice(t, iot, `badid-${dialect}`);
+      const base = `$aws/things/${dev.thingName}/jobs`;
+      const client = track(await connectDevice(t, dev, dev.thingName));
+      const inbox = new Inbox(client);
+      for (const id of ['bad id!', 'x'.repeat(65), 'é']) {
+        const reply = await request(client, inbox, `${base}/${id}/get`, { clientToken: 'c' });
+        expect(reply.topic).toBe(`${base}/${id}/get/rejected`);
+        expect(reply.payload).toMatchObject({ code: 'InvalidRequest', clientToken: 'c' });
+      }
+      const empty = await request(client, inbox, `${base}//get`, {});
+      expect(empty.payload).toMatchObject({ code: 'InvalidTopic' });
+    });
+  });
+
   describe('payload limit (128 KiB, as AWS IoT)', () => {
     it('takes 128 KiB, closes the connection for more (MQTT 5: DISCONNECT 0x95), and others carry on', async () => {
       const big = await provisionDevice(t, iot, `big-${dialect}`);
