@@ -4,7 +4,7 @@
  * use, first page and a page deep into the results, against a full-fleet scan of the same
  * question (a LIKE over every thing's attributes JSON) measured in the same run.
  *
- *   npx tsx bench/search-index.ts [things=1000000] [--postgres]
+ *   npx tsx bench/search-index.ts [things=1000000] [--postgres | --postgres-only]
  *
  * The fleet is generated in SQL (recursive CTE), half pumps, ten models, firmware 0.0-9.9,
  * one thing in 100 in group `eu`, one in 10 connected.
@@ -129,8 +129,8 @@ async function run(label: string, database?: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-await run('SQLite');
-if (process.argv.includes('--postgres')) {
+if (!process.argv.includes('--postgres-only')) await run('SQLite');
+if (process.argv.includes('--postgres') || process.argv.includes('--postgres-only')) {
   const pg = await createPostgresDatabase();
   try {
     await run('PostgreSQL', pg.url);

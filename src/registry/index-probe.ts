@@ -78,6 +78,14 @@ export class IndexProbeCompiler {
     }
   }
 
+  /**
+   * PostgreSQL turns a top-level EXISTS into a semi-join, which may hash the term's whole set
+   * per page; OFFSET 0 keeps it a per-row index probe (the planner does not pull such a subquery up).
+   */
+  private fence(): Sql {
+    return this.dialect === 'postgres' ? sql` offset 0` : sql``;
+  }
+
   private term(field: string, match: Match): Sql {
     const a = sql.raw(`p${++this.alias}`);
     if (field.startsWith('attributes.')) {
@@ -86,7 +94,7 @@ export class IndexProbeCompiler {
         match.kind === 'range'
           ? this.leaves.rangeOn(`p${this.alias}.value`, `p${this.alias}.num`, match)
           : this.leaves.matchOn(`p${this.alias}.value`, match);
-      return sql`exists (select 1 from thing_attributes ${a} where ${a}.thing_name = t.name and ${a}.name = ${name} and ${cond})`;
+      return sql`exists (select 1 from thing_attributes ${a} where ${a}.thing_name = t.name and ${a}.name = ${name} and ${cond}${this.fence()})`;
     }
     switch (field) {
       case 'thingName':
@@ -96,9 +104,9 @@ export class IndexProbeCompiler {
       case 'thingTypeName':
         return this.leaves.matchOn('t.thing_type_name', match);
       case 'thingGroupNames':
-        return sql`exists (select 1 from thing_group_members ${a} where ${a}.thing_name = t.name and ${a}.dynamic = 0 and ${this.leaves.matchOn(`p${this.alias}.group_name`, match)})`;
+        return sql`exists (select 1 from thing_group_members ${a} where ${a}.thing_name = t.name and ${a}.dynamic = 0 and ${this.leaves.matchOn(`p${this.alias}.group_name`, match)}${this.fence()})`;
       case 'connectivity.connected': {
-        const connected = sql`exists (select 1 from thing_connectivity ${a} where ${a}.thing_name = t.name and ${a}.connected = 1)`;
+        const connected = sql`exists (select 1 from thing_connectivity ${a} where ${a}.thing_name = t.name and ${a}.connected = 1${this.fence()})`;
         if (match.kind === 'exists') return sql`1 = 1`;
         if (match.kind === 'eq' && match.value === 'true') return connected;
         if (match.kind === 'eq' && match.value === 'false') return sql`not ${connected}`;
