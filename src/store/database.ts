@@ -5,6 +5,7 @@ import pg from 'pg';
 import { ensurePrivateFile, PRIVATE_DIR_MODE } from './data-dir.js';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import { runMigrations } from './migrator.js';
+import { cachedStatements } from './statement-cache.js';
 
 /**
  * The table interfaces. Each feature adds its tables by declaration merging
@@ -38,7 +39,7 @@ function openSqlite(file: string): Db {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
 }
 
 const INT8_OID = 20;
