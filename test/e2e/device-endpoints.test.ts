@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
+import { portOf } from '../helpers/devices.js';
 import { startTestServer, TEST_REGION } from '../helpers/server.js';
-
-const portOf = (url: string): number => Number(new URL(url.replace(/^mqtts:/, 'https:')).port);
 
 /** The certificate a listener presents (verified against our CA for `servername`). */
 function serverCertificate(port: number, ca: string, servername: string): Promise<X509Certificate> {

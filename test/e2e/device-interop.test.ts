@@ -3,11 +3,9 @@ import { CreateJobCommand, DescribeJobExecutionCommand, type IoTClient } from '@
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { connectDevice, Inbox, provisionDevice, request, type Device } from '../helpers/devices.js';
+import { portOf, connectDevice, Inbox, provisionDevice, request, type Device } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const portOf = (url: string): number => Number(new URL(url.replace(/^mqtts:/, 'https:')).port);
 
 /** mqtt.js over TLS with the device's certificate; `version` 5 speaks MQTT 5. */
 function connect(url: string, dev: Device, options: IClientOptions = {}): Promise<MqttClient> {

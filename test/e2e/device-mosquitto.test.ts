@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateJobCommand, DescribeJobExecutionCommand, type IoTClient } from '@aws-sdk/client-iot';
-import { provisionDevice } from '../helpers/devices.js';
+import { portOf, provisionDevice } from '../helpers/devices.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
-const portOf = (url: string): number => Number(new URL(url.replace(/^mqtts:/, 'https:')).port);
 
 /** Debian's mosquitto clients (package mosquitto-clients), run unmodified. */
 describe('mosquitto clients (mosquitto_rr, mosquitto_sub, mosquitto_pub)', () => {

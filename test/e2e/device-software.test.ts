@@ -10,7 +10,7 @@ import { CreateJobCommand, DescribeJobExecutionCommand, type IoTClient } from '@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { iot, iotjobs, mqtt as crtMqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { jobsTrustPolicy, readObjectsPolicy } from '../../src/iam/jobs-role-templates.js';
-import { connectDevice, Inbox, provisionDevice, type Device } from '../helpers/devices.js';
+import { portOf, connectDevice, Inbox, provisionDevice, type Device } from '../helpers/devices.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { s3Client } from '../helpers/s3.js';
 import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
@@ -19,7 +19,6 @@ const require = createRequire(import.meta.url);
 /** The jobs agent that AWS's jobs documentation points to, run as shipped in the npm package. */
 const JOBS_AGENT = join(dirname(require.resolve('aws-iot-device-sdk/package.json')), 'examples', 'jobs-agent.js');
 const ACCOUNT = '000000000000';
-const portOf = (url: string): number => Number(new URL(url.replace(/^mqtts:/, 'https:')).port);
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** Every device update the server received, in order (a job run twice shows up here). */

@@ -39,6 +39,9 @@ export async function provisionDevice(
 
 export const caPem = (t: TestServer): string => readFileSync(t.server.endpoints.caCertificate!, 'utf8');
 
+/** The port of a listener URL from the ready line (`mqtts://` included). */
+export const portOf = (url: string): number => Number(new URL(url.replace(/^mqtts:/, 'https:')).port);
+
 export function mqttUrl(t: TestServer): string {
   return t.server.endpoints.mqtt!;
 }
