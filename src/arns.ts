@@ -6,7 +6,7 @@ export interface Partition {
 }
 
 export type ArnResource =
-  'thing' | 'thinggroup' | 'thingtype' | 'job' | 'jobtemplate' | 'cert' | 'cacert' | 'rolealias';
+  'thing' | 'thinggroup' | 'thingtype' | 'job' | 'jobtemplate' | 'cert' | 'cacert' | 'rolealias' | 'stream';
 
 /** ARNs of the iot service for this server's region and account (DESIGN.md, spec 3.1). */
 export class Arns {
@@ -21,6 +21,7 @@ export class Arns {
   job = (id: string): string => this.iot('job', id);
   jobTemplate = (id: string): string => this.iot('jobtemplate', id);
   cert = (id: string): string => this.iot('cert', id);
+  stream = (id: string): string => this.iot('stream', id);
 
   /** Parses an iot ARN of this account; other regions or accounts are not ours. */
   parseIot(arn: string): { resource: string; id: string } | undefined {

@@ -26,6 +26,7 @@ import { registerCertificateRoutes } from './protocols/aws/iot/certificates.rout
 import { registerJobRoutes } from './protocols/aws/iot/jobs.routes.js';
 import { registerEventRoutes } from './protocols/aws/iot/events.routes.js';
 import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
+import { registerStreamRoutes } from './protocols/aws/iot/streams.routes.js';
 import { AcmAdapter } from './protocols/aws/acm/acm.adapter.js';
 import { registerSignerRoutes } from './protocols/aws/signer/signer.routes.js';
 import { SigningKeyring } from './signing/keyring.js';
@@ -129,6 +130,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     registerCertificateRoutes(iot, services);
     registerJobRoutes(iot, services);
     registerEventRoutes(iot, services);
+    registerStreamRoutes(iot, services);
     dispatcher.register(iot);
     // spec 1.4: same paths as some iot routes; the credential scope's service picks the adapter.
     const jobsData = new RestJsonAdapter(['iot-jobs-data'], 'data', 'AWS IoT Jobs data plane');

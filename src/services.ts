@@ -22,6 +22,8 @@ import * as thingTypesRepo from './registry/thing-types.repository.js';
 import type { SigningKeyring } from './signing/keyring.js';
 import { createSigningServices, type SigningServices } from './signing/signing.services.js';
 import { TagsService } from './tags/tags.service.js';
+import { createStreamServices } from './streams/streams.services.js';
+import type { StreamsService } from './streams/streams.service.js';
 
 /** The one service layer every protocol, the console and the CLI call (DESIGN.md rule 1). */
 export interface Services extends CertificateServices, JobServices, SchedulerServices {
@@ -39,6 +41,7 @@ export interface Services extends CertificateServices, JobServices, SchedulerSer
   objects: ObjectServices;
   signing: SigningServices;
   consoleAuth: ConsoleAuthService;
+  streams: StreamsService;
 }
 
 export function createServices(
@@ -61,7 +64,7 @@ export function createServices(
     afterThingChanged: (trx, thingName) => dynamicGroups.refreshThing(trx, thingName),
     afterGroupDeleted: (trx) => dynamicGroups.afterGroupDeleted(trx),
   });
-  const services: Omit<Services, 'signing' | keyof SchedulerServices> = {
+  const services: Omit<Services, 'signing' | 'streams' | keyof SchedulerServices> = {
     ctx,
     registryHooks,
     things: new ThingsService(ctx, registryHooks, thingTypes),
@@ -90,5 +93,6 @@ export function createServices(
     deviceJobs: services.deviceJobs,
     deviceHttpsUrl: () => deviceHttpsBaseUrl(deviceEndpoints().deviceHttps),
   });
-  return { ...services, signing, ...createSchedulerServices(ctx, services) };
+  const streams = createStreamServices(ctx, { tags, iam, objects: services.objects.objects });
+  return { ...services, signing, streams, ...createSchedulerServices(ctx, services) };
 }

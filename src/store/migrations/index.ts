@@ -15,11 +15,13 @@ import * as m0061 from './0061_thing_counters.js';
 import * as m0062 from './0062_release_window.js';
 import * as m0063 from './0063_rollout_pause.js';
 import * as m0080 from './0080_fleet_index.js';
+import * as m0090 from './0090_streams.js';
 
 /**
  * Numbered migrations, applied in name order on start. Number ranges by feature keep parallel
  * work apart: 0001-0009 registry, 0010-0019 jobs, 0020-0029 devices/certificates, 0030-0039
- * objects and IAM, 0040-0049 signing, 0050-0059 console, 0060-0069 scheduler.
+ * objects and IAM, 0040-0049 signing, 0050-0059 console, 0060-0069 scheduler,
+ * 0080-0089 fleet index, 0090-0099 streams and OTA updates.
  */
 export const migrations: Record<string, Migration> = {
   '0001_registry': m0001,
@@ -38,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0062_release_window': m0062,
   '0063_rollout_pause': m0063,
   '0080_fleet_index': m0080,
+  '0090_streams': m0090,
 };
