@@ -2,6 +2,7 @@ import type { Updateable } from 'kysely';
 import type { ServiceContext } from '../context.js';
 import { ServiceError } from '../errors.js';
 import type { Executor } from '../store/database.js';
+import { TransactionBatcher } from '../store/transaction-batcher.js';
 import { absentNulls, validate } from '../validation.js';
 import {
   checkDeviceStatus,
@@ -51,8 +52,12 @@ const minutes = (n: number): number => n * 60_000;
 export class DeviceJobsService {
   renderDocumentForDevice: DocumentRenderer = (job) => job.document;
   readonly documentChecks: DocumentCheck[] = [];
+  /** Device transitions from many devices commit together (issue 17); each keeps its own outcome. */
+  private readonly transitions: TransactionBatcher;
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext) {
+    this.transitions = new TransactionBatcher(ctx.db, ctx.dialect);
+  }
 
   private now(): number {
     return this.ctx.clock.now().getTime();
@@ -137,7 +142,7 @@ export class DeviceJobsService {
       v.number('stepTimeoutInMinutes', input.stepTimeoutInMinutes, { ...STEP_TIMEOUT, integer: true });
     });
     const ns = namespaceId ?? '';
-    const row = await this.ctx.db.transaction().execute(async (trx) => {
+    const row = await this.transitions.run(async (trx) => {
       for (let attempt = 0; attempt < 5; attempt++) {
         const head = (await executions.pendingOfThing(trx, thingName, ns, 1))[0];
         if (!head || head.status === 'IN_PROGRESS') return head;
@@ -234,7 +239,7 @@ export class DeviceJobsService {
     if (jobId === NEXT) throw new ServiceError('InvalidRequest', 'UpdateJobExecution needs a job id, not $next.');
     const expectedVersion = parseExpectedVersion(input.expectedVersion);
     const to = input.status as DeviceSettableStatus;
-    const updated = await this.ctx.db.transaction().execute(async (trx) => {
+    const updated = await this.transitions.run(async (trx) => {
       const job = await jobs.lockJob(trx, this.ctx.dialect, jobId);
       const row = job && (await executions.findExecution(trx, jobId, thingName, input.executionNumber));
       if (!row || row.released_at === null) throw executionNotFound(jobId, thingName, input.executionNumber);

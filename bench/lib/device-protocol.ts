@@ -1,0 +1,29 @@
+/** The IPC messages between a bench and its device processes (bench/lib/device-worker.ts). */
+interface ConnectPhase {
+  phase: 'connect';
+  url: string;
+  cert: string;
+  key: string;
+  ca: string;
+  things: string[];
+  /** Connections opened at once by this process. */
+  batch: number;
+}
+
+export type PhaseRequest =
+  | ConnectPhase
+  | { phase: 'echo'; rounds: number }
+  | { phase: 'notified' }
+  | { phase: 'jobs'; jobId: string }
+  | { phase: 'get'; rounds: number }
+  | { phase: 'close' };
+
+export interface PhaseReply {
+  phase: PhaseRequest['phase'] | 'ready';
+  /** Wall-clock ms (performance.timeOrigin + performance.now()), comparable across processes. */
+  startedAt: number;
+  endedAt: number;
+  latencies: number[];
+  lastNotifiedAt?: number;
+  error?: string;
+}

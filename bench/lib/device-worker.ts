@@ -1,0 +1,143 @@
+/**
+ * One process of simulated devices for the benches (issue 17 item 5: devices never run on the
+ * server's event loop). The parent (bench/lib/device-pool.ts) forks a few of these and sends each
+ * one a phase at a time over IPC; every reply carries latencies (ms) and wall-clock times (ms since
+ * the epoch, comparable across processes on one machine).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { PhaseReply, PhaseRequest } from './device-protocol.js';
+
+interface Device {
+  thing: string;
+  client: MqttClient;
+  waiters: Map<string, (topic: string, payload: Record<string, unknown>) => void>;
+  /** Wall-clock time of the first notify-next that named an execution. */
+  notifiedAt?: number;
+}
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+const devices: Device[] = [];
+let seq = 0;
+let notifyWaiter: (() => void) | undefined;
+
+async function connectOne(thing: string, req: Extract<PhaseRequest, { phase: 'connect' }>): Promise<Device> {
+  const client = await mqtt.connectAsync(req.url, {
+    clientId: thing,
+    cert: req.cert,
+    key: req.key,
+    ca: req.ca,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 120_000,
+    keepalive: 600,
+  });
+  const d: Device = { thing, client, waiters: new Map() };
+  client.on('message', (topic, buf) => {
+    const payload = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
+    if (topic.endsWith('/notify-next') && payload.execution && d.notifiedAt === undefined) {
+      d.notifiedAt = wallNow();
+      if (notifyWaiter && devices.every((x) => x.notifiedAt !== undefined)) notifyWaiter();
+    }
+    const token = typeof payload.clientToken === 'string' ? payload.clientToken : String(payload.seq);
+    const waiter = d.waiters.get(token);
+    if (waiter) {
+      d.waiters.delete(token);
+      waiter(topic, payload);
+    }
+  });
+  await client.subscribeAsync([`$aws/things/${thing}/jobs/notify-next`, `bench/${thing}/echo`], { qos: 1 });
+  return d;
+}
+
+/** Publishes and resolves with the latency (ms) when the message keyed `token` comes back. */
+function roundTrip(d: Device, topic: string, body: Record<string, unknown>, token: string): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    d.waiters.set(token, (replyTopic, payload) => {
+      if (replyTopic.endsWith('/rejected')) reject(new Error(`${topic}: ${JSON.stringify(payload)}`));
+      else resolve(performance.now() - start);
+    });
+    d.client.publish(topic, JSON.stringify(body), { qos: 1 });
+  });
+}
+
+async function everyDevice(each: (d: Device) => Promise<number[]>): Promise<number[]> {
+  const all = await Promise.all(devices.map(each));
+  return all.flat();
+}
+
+async function run(req: PhaseRequest): Promise<Omit<PhaseReply, 'phase' | 'startedAt' | 'endedAt'>> {
+  switch (req.phase) {
+    case 'connect': {
+      for (let i = 0; i < req.things.length; i += req.batch) {
+        const batch = req.things.slice(i, i + req.batch).map((t) => connectOne(t, req));
+        devices.push(...(await Promise.all(batch)));
+      }
+      return { latencies: [] };
+    }
+    case 'echo':
+      return {
+        latencies: await everyDevice(async (d) => {
+          const out: number[] = [];
+          for (let r = 0; r < req.rounds; r++) {
+            const token = String(++seq);
+            out.push(await roundTrip(d, `bench/${d.thing}/echo`, { seq: token }, token));
+          }
+          return out;
+        }),
+      };
+    case 'notified': {
+      if (!devices.every((d) => d.notifiedAt !== undefined)) {
+        await new Promise<void>((resolve) => (notifyWaiter = resolve));
+      }
+      return { latencies: [], lastNotifiedAt: Math.max(...devices.map((d) => d.notifiedAt!)) };
+    }
+    case 'jobs':
+      return {
+        latencies: await everyDevice(async (d) => {
+          const base = `$aws/things/${d.thing}/jobs`;
+          const steps: [string, Record<string, unknown>][] = [
+            [`${base}/start-next`, {}],
+            [`${base}/${req.jobId}/update`, { status: 'IN_PROGRESS', statusDetails: { step: 'install' } }],
+            [`${base}/${req.jobId}/update`, { status: 'SUCCEEDED' }],
+          ];
+          const out: number[] = [];
+          for (const [topic, body] of steps) {
+            const token = `c${++seq}`;
+            out.push(await roundTrip(d, topic, { ...body, clientToken: token }, token));
+          }
+          return out;
+        }),
+      };
+    case 'get':
+      return {
+        latencies: await everyDevice(async (d) => {
+          const out: number[] = [];
+          for (let r = 0; r < req.rounds; r++) {
+            const token = `g${++seq}`;
+            out.push(await roundTrip(d, `$aws/things/${d.thing}/jobs/get`, { clientToken: token }, token));
+          }
+          return out;
+        }),
+      };
+    case 'close':
+      await Promise.all(devices.map((d) => d.client.endAsync(true)));
+      return { latencies: [] };
+  }
+}
+
+process.on('message', (req: PhaseRequest) => {
+  const startedAt = wallNow();
+  run(req).then(
+    (out) => process.send!({ ...out, phase: req.phase, startedAt, endedAt: wallNow() } satisfies PhaseReply),
+    (err: unknown) =>
+      process.send!({
+        phase: req.phase,
+        startedAt,
+        endedAt: wallNow(),
+        latencies: [],
+        error: err instanceof Error ? err.message : String(err),
+      } satisfies PhaseReply),
+  );
+});
+process.send!({ phase: 'ready', startedAt: wallNow(), endedAt: wallNow(), latencies: [] } satisfies PhaseReply);
