@@ -6,7 +6,16 @@ export interface Partition {
 }
 
 export type ArnResource =
-  'thing' | 'thinggroup' | 'thingtype' | 'job' | 'jobtemplate' | 'cert' | 'cacert' | 'rolealias' | 'stream';
+  | 'thing'
+  | 'thinggroup'
+  | 'thingtype'
+  | 'job'
+  | 'jobtemplate'
+  | 'cert'
+  | 'cacert'
+  | 'rolealias'
+  | 'stream'
+  | 'otaupdate';
 
 /** ARNs of the iot service for this server's region and account (DESIGN.md, spec 3.1). */
 export class Arns {

@@ -25,6 +25,7 @@ import { S3Adapter } from './protocols/aws/s3/s3.adapter.js';
 import { registerCertificateRoutes } from './protocols/aws/iot/certificates.routes.js';
 import { registerJobRoutes } from './protocols/aws/iot/jobs.routes.js';
 import { registerEventRoutes } from './protocols/aws/iot/events.routes.js';
+import { registerOtaRoutes } from './protocols/aws/iot/ota.routes.js';
 import { registerRegistryRoutes } from './protocols/aws/iot/registry.routes.js';
 import { registerStreamRoutes } from './protocols/aws/iot/streams.routes.js';
 import { AcmAdapter } from './protocols/aws/acm/acm.adapter.js';
@@ -131,6 +132,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     registerJobRoutes(iot, services);
     registerEventRoutes(iot, services);
     registerStreamRoutes(iot, services);
+    registerOtaRoutes(iot, services.ota);
     dispatcher.register(iot);
     // spec 1.4: same paths as some iot routes; the credential scope's service picks the adapter.
     const jobsData = new RestJsonAdapter(['iot-jobs-data'], 'data', 'AWS IoT Jobs data plane');
@@ -170,6 +172,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     metrics.state({ db: store.db, clock, connectedDevices: () => devicePlane.broker.connectedDevices });
     if (options.schedulerIntervalMs !== 0) services.scheduler.start(options.schedulerIntervalMs ?? 1000);
     stoppers.push(() => services.scheduler.stop());
+    // OTA updates a replica that stopped left half-built are picked up by the loop (src/ota).
+    if (options.schedulerIntervalMs !== 0) services.ota.worker.start(5000);
+    stoppers.push(() => services.ota.worker.stop());
 
     const consoleAdmin = await services.consoleAuth.ensureAdmin(config.consolePassword);
     const bound: { http?: number } = {};

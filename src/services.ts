@@ -21,6 +21,7 @@ import * as groupsRepo from './registry/groups.repository.js';
 import * as thingTypesRepo from './registry/thing-types.repository.js';
 import type { SigningKeyring } from './signing/keyring.js';
 import { createSigningServices, type SigningServices } from './signing/signing.services.js';
+import { createOtaServices, type OtaServices } from './ota/ota.services.js';
 import { TagsService } from './tags/tags.service.js';
 import { createStreamServices } from './streams/streams.services.js';
 import type { StreamsService } from './streams/streams.service.js';
@@ -40,6 +41,7 @@ export interface Services extends CertificateServices, JobServices, SchedulerSer
   iam: IamServices;
   objects: ObjectServices;
   signing: SigningServices;
+  ota: OtaServices;
   consoleAuth: ConsoleAuthService;
   streams: StreamsService;
 }
@@ -64,7 +66,7 @@ export function createServices(
     afterThingChanged: (trx, thingName) => dynamicGroups.refreshThing(trx, thingName),
     afterGroupDeleted: (trx) => dynamicGroups.afterGroupDeleted(trx),
   });
-  const services: Omit<Services, 'signing' | 'streams' | keyof SchedulerServices> = {
+  const services: Omit<Services, 'signing' | 'streams' | 'ota' | keyof SchedulerServices> = {
     ctx,
     registryHooks,
     things: new ThingsService(ctx, registryHooks, thingTypes),
@@ -94,5 +96,13 @@ export function createServices(
     deviceHttpsUrl: () => deviceHttpsBaseUrl(deviceEndpoints().deviceHttps),
   });
   const streams = createStreamServices(ctx, { tags, iam, objects: services.objects.objects });
-  return { ...services, signing, streams, ...createSchedulerServices(ctx, services) };
+  const ota = createOtaServices(ctx, {
+    iam,
+    tags,
+    jobs: services,
+    objects: services.objects,
+    signing: () => signing,
+    streams: () => undefined,
+  });
+  return { ...services, signing, streams, ota, ...createSchedulerServices(ctx, services) };
 }

@@ -1,0 +1,44 @@
+import type { ServiceContext } from '../context.js';
+import type { IamServices } from '../iam/iam.services.js';
+import type { JobServices } from '../jobs/job-services.js';
+import type { ObjectServices } from '../objects/objects.services.js';
+import type { SigningServices } from '../signing/signing.services.js';
+import type { TagsService } from '../tags/tags.service.js';
+import { OtaSigner, type OtaStreams } from './ota-files.js';
+import { OtaWorker } from './ota-worker.js';
+import { findUpdate } from './ota.repository.js';
+import { OtaUpdatesService } from './ota.service.js';
+
+/** The OTA updates feature as the rest of the server sees it (the iot adapter, the CLI, tests). */
+export interface OtaServices {
+  updates: OtaUpdatesService;
+  worker: OtaWorker;
+}
+
+export interface OtaDeps {
+  iam: IamServices;
+  tags: TagsService;
+  jobs: Pick<JobServices, 'jobs' | 'jobLifecycle'>;
+  objects: ObjectServices;
+  signing: () => SigningServices;
+  /** The streams feature (CreateStream & co.), when the server has it. */
+  streams: () => OtaStreams | undefined;
+}
+
+export function createOtaServices(ctx: ServiceContext, deps: OtaDeps): OtaServices {
+  deps.tags.registerResourceType('otaupdate', async (db, id) => (await findUpdate(db, id)) !== undefined);
+  const worker = new OtaWorker(ctx, {
+    iam: deps.iam,
+    jobs: deps.jobs.jobs,
+    objects: () => deps.objects.objects,
+    signer: new OtaSigner(ctx, deps.signing),
+    streams: deps.streams,
+  });
+  const updates = new OtaUpdatesService(ctx, {
+    tags: deps.tags,
+    jobLifecycle: deps.jobs.jobLifecycle,
+    worker: () => worker,
+    streams: deps.streams,
+  });
+  return { updates, worker };
+}
