@@ -84,7 +84,19 @@ export class OtaSigner {
     private readonly signing: () => SigningServices,
   ) {}
 
-  async sign(
+  async sign(...args: Parameters<OtaSigner['signFile']>): Promise<FileSignature | undefined> {
+    try {
+      return await this.signFile(...args);
+    } catch (err) {
+      // Signer's own errors keep their code; the message says which file.
+      if (err instanceof ServiceError && !err.message.startsWith(args[1])) {
+        throw new ServiceError(err.code, `${args[1]}: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  private async signFile(
     file: OtaUpdateFile,
     where: string,
     object: ObjectRef,
