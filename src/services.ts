@@ -102,7 +102,7 @@ export function createServices(
     jobs: services,
     objects: services.objects,
     signing: () => signing,
-    streams: () => undefined,
+    streams: () => streams,
   });
   return { ...services, signing, streams, ota, ...createSchedulerServices(ctx, services) };
 }

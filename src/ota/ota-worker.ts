@@ -118,7 +118,6 @@ export class OtaWorker {
       }
       const code = err instanceof ServiceError ? ERROR_CATALOGUE[err.code].aws : 'InternalFailureException';
       const message = err instanceof Error ? err.message : String(err);
-      await this.dropStream(id);
       await save({
         status: 'CREATE_FAILED',
         error_code: code,
@@ -126,6 +125,7 @@ export class OtaWorker {
         lease_owner: null,
         lease_until: 0,
       });
+      await this.dropStream(id);
       this.ctx.logger.info({ otaUpdateId: id, code, message }, 'OTA update failed');
       result.failed.push(id);
     }

@@ -79,3 +79,14 @@ export async function updateLeased(
 export async function deleteUpdate(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('ota_updates').where('ota_update_id', '=', id).execute();
 }
+
+/** An update (not failed) that delivers from the stream, if any. */
+export async function updateUsingStream(db: Executor, streamId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('ota_updates')
+    .select('ota_update_id')
+    .where('stream_id', '=', streamId)
+    .where('status', '!=', 'CREATE_FAILED')
+    .executeTakeFirst();
+  return row?.ota_update_id;
+}

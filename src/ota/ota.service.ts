@@ -179,16 +179,18 @@ export class OtaUpdatesService {
       );
     }
     if (row.aws_iot_job_id !== null) await this.deleteJob(row.aws_iot_job_id, input.forceDeleteAWSJob === true);
-    const streams = this.deps.streams();
-    if (input.deleteStream === true && row.stream_created === 1 && row.stream_id !== null && streams) {
-      await streams.deleteStream(row.stream_id).catch((err: unknown) => {
-        if (!(err instanceof ServiceError && err.code === 'ResourceNotFound')) throw err;
-      });
-    }
     await this.ctx.db.transaction().execute(async (trx) => {
       await repo.deleteUpdate(trx, row.ota_update_id);
       await this.deps.tags.deleteAllTags(trx, this.arn(row.ota_update_id));
     });
+    // After the record: a stream is held while an update uses it (ota.services.ts).
+    const streams = this.deps.streams();
+    if (input.deleteStream === true && row.stream_created === 1 && row.stream_id !== null && streams) {
+      await streams.deleteStream(row.stream_id).catch((err: unknown) => {
+        if (err instanceof ServiceError && err.code === 'ResourceNotFound') return;
+        this.ctx.logger.warn({ err, streamId: row.stream_id }, 'DeleteOTAUpdate could not delete the stream');
+      });
+    }
   }
 
   private async deleteJob(jobId: string, force: boolean): Promise<void> {

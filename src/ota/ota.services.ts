@@ -6,7 +6,9 @@ import type { SigningServices } from '../signing/signing.services.js';
 import type { TagsService } from '../tags/tags.service.js';
 import { OtaSigner, type OtaStreams } from './ota-files.js';
 import { OtaWorker } from './ota-worker.js';
-import { findUpdate } from './ota.repository.js';
+import { findUpdate, updateUsingStream } from './ota.repository.js';
+import type { StreamDeleteGuard } from '../streams/streams.service.js';
+import { ServiceError } from '../errors.js';
 import { OtaUpdatesService } from './ota.service.js';
 
 /** The OTA updates feature as the rest of the server sees it (the iot adapter, the CLI, tests). */
@@ -22,7 +24,7 @@ export interface OtaDeps {
   objects: ObjectServices;
   signing: () => SigningServices;
   /** The streams feature (CreateStream & co.), when the server has it. */
-  streams: () => OtaStreams | undefined;
+  streams: () => (OtaStreams & { deleteGuards?: StreamDeleteGuard[] }) | undefined;
 }
 
 export function createOtaServices(ctx: ServiceContext, deps: OtaDeps): OtaServices {
@@ -39,6 +41,17 @@ export function createOtaServices(ctx: ServiceContext, deps: OtaDeps): OtaServic
     jobLifecycle: deps.jobs.jobLifecycle,
     worker: () => worker,
     streams: deps.streams,
+  });
+  // A stream an OTA update delivers from stays while the update does (DeleteOTAUpdate deleteStream
+  // removes the update first). A failed update's stream is not held.
+  deps.streams()?.deleteGuards?.push(async (trx, streamId) => {
+    const using = await updateUsingStream(trx, streamId);
+    if (using) {
+      throw new ServiceError(
+        'DeleteConflict',
+        `Stream ${streamId} is used by OTA update ${using}; delete the OTA update (with deleteStream) instead.`,
+      );
+    }
   });
   return { updates, worker };
 }

@@ -2,6 +2,9 @@ import { createHash, generateKeyPairSync, randomBytes, sign as cryptoSign, verif
 import https from 'node:https';
 import {
   CreateOTAUpdateCommand,
+  CreateStreamCommand,
+  DeleteStreamCommand,
+  DescribeStreamCommand,
   CreateThingCommand,
   DeleteOTAUpdateCommand,
   DescribeJobCommand,
@@ -239,6 +242,125 @@ describe.each(DIALECTS)('CreateOTAUpdate (issue 20 item 3, %s)', (dialect) => {
     expect(verify('sha256', got, certPem, Buffer.from(file['sig-sha256-ecdsa'] as string, 'base64'))).toBe(true);
   });
 
+  it('MQTT: the update makes the stream AFR_OTA-<uuid> of the signed object version; the document names it', async () => {
+    await httpUpdate(
+      'fw-mqtt-1',
+      { startSigningJobParameter: { signingProfileName: 'mcu_profile' } },
+      {
+        protocols: ['MQTT'],
+        targets: [thingArn('mcu-2')],
+      },
+    );
+    const info = await settled('fw-mqtt-1');
+    expect(info.otaUpdateStatus).toBe('CREATE_COMPLETE');
+    expect(info.protocols).toEqual(['MQTT']);
+    const doc = await documentOf('AFR_OTA-fw-mqtt-1');
+    const streamname = doc.afr_ota.streamname!;
+    expect(streamname).toMatch(/^AFR_OTA-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(doc.afr_ota).toEqual({
+      protocols: ['MQTT'],
+      streamname,
+      files: [
+        {
+          filepath: '/device/firmware.bin',
+          filesize: firmware.length,
+          fileid: 0,
+          certfile: '/certs/code-sign.crt',
+          fileType: 0,
+          'sig-sha256-ecdsa': expect.any(String) as string,
+        },
+      ],
+    });
+    const stream = (await iot.send(new DescribeStreamCommand({ streamId: streamname }))).streamInfo!;
+    expect(stream).toMatchObject({
+      streamId: streamname,
+      roleArn: ROLE,
+      files: [{ fileId: 0, s3Location: { bucket: 'firmware', key: 'mcu/app.bin', version } }],
+    });
+    // The stream stays while the update uses it.
+    expect(await rejection(iot.send(new DeleteStreamCommand({ streamId: streamname })))).toMatchObject({
+      name: 'DeleteConflictException',
+      status: 409,
+    });
+    // Both protocols: the device chooses (streamname and update_data_url).
+    await httpUpdate(
+      'fw-both-1',
+      { startSigningJobParameter: { signingProfileName: 'mcu_profile' } },
+      {
+        protocols: ['MQTT', 'HTTP'],
+        targets: [thingArn('mcu-2')],
+      },
+    );
+    expect((await settled('fw-both-1')).otaUpdateStatus).toBe('CREATE_COMPLETE');
+    const both = (await documentOf('AFR_OTA-fw-both-1')).afr_ota;
+    expect(both.protocols).toEqual(['MQTT', 'HTTP']);
+    expect(both.streamname).toMatch(/^AFR_OTA-/);
+    expect(both.files[0]).toMatchObject({ fileid: 0, auth_scheme: 'aws.s3.presigned' });
+  });
+
+  it('MQTT from a stream the caller made: its file id; DeleteOTAUpdate deleteStream keeps a stream it did not make', async () => {
+    await iot.send(
+      new CreateStreamCommand({
+        streamId: 'mcu-images',
+        files: [
+          { fileId: 3, s3Location: { bucket: 'plain', key: 'app.bin' } },
+          { fileId: 7, s3Location: { bucket: 'firmware', key: 'mcu/app.bin', version } },
+        ],
+        roleArn: ROLE,
+      }),
+    );
+    await iot.send(
+      new CreateOTAUpdateCommand({
+        otaUpdateId: 'fw-stream-1',
+        targets: [thingArn('mcu-2')],
+        files: [
+          {
+            fileName: 'app.bin',
+            fileLocation: { stream: { streamId: 'mcu-images', fileId: 7 } },
+            codeSigning: { startSigningJobParameter: { signingProfileName: 'mcu_profile' } },
+          },
+        ],
+        roleArn: ROLE,
+      }),
+    );
+    const info = await settled('fw-stream-1');
+    expect(info.otaUpdateStatus).toBe('CREATE_COMPLETE');
+    const doc = await documentOf('AFR_OTA-fw-stream-1');
+    expect(doc.afr_ota.streamname).toBe('mcu-images');
+    expect(doc.afr_ota.files[0]).toMatchObject({ fileid: 7, filesize: firmware.length });
+    const sig = Buffer.from(doc.afr_ota.files[0]!['sig-sha256-ecdsa'] as string, 'base64');
+    expect(verify('sha256', firmware, certPem, sig)).toBe(true);
+    // A stream file that is not there fails the update.
+    await iot.send(
+      new CreateOTAUpdateCommand({
+        otaUpdateId: 'fw-stream-bad',
+        targets: [thingArn('mcu-2')],
+        files: [{ fileName: 'x', fileLocation: { stream: { streamId: 'mcu-images', fileId: 9 } } }],
+        roleArn: ROLE,
+      }),
+    );
+    expect((await settled('fw-stream-bad')).errorInfo).toEqual({
+      code: 'ResourceNotFoundException',
+      message: 'files[0]: stream mcu-images has no file 9.',
+    });
+    await iot.send(
+      new DeleteOTAUpdateCommand({ otaUpdateId: 'fw-stream-1', deleteStream: true, forceDeleteAWSJob: true }),
+    );
+    expect((await iot.send(new DescribeStreamCommand({ streamId: 'mcu-images' }))).streamInfo!.streamId).toBe(
+      'mcu-images',
+    );
+  });
+
+  it('DeleteOTAUpdate deleteStream deletes the stream the update made', async () => {
+    const streamname = (await documentOf('AFR_OTA-fw-mqtt-1')).afr_ota.streamname!;
+    await iot.send(
+      new DeleteOTAUpdateCommand({ otaUpdateId: 'fw-mqtt-1', deleteStream: true, forceDeleteAWSJob: true }),
+    );
+    expect(await rejection(iot.send(new DescribeStreamCommand({ streamId: streamname })))).toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+  });
+
   it('an existing Signer job: its signature, checked to be of the same object version', async () => {
     const { jobId } = await signer.send(
       new StartSigningJobCommand({
@@ -366,7 +488,9 @@ describe.each(DIALECTS)('CreateOTAUpdate (issue 20 item 3, %s)', (dialect) => {
       expect(info.awsIotJobId, id).toBeUndefined();
     }
     const failed = await iot.send(new ListOTAUpdatesCommand({ otaUpdateStatus: 'CREATE_FAILED' }));
-    expect(failed.otaUpdates!.map((u) => u.otaUpdateId).sort()).toEqual(cases.map(([id]) => id).sort());
+    expect(failed.otaUpdates!.map((u) => u.otaUpdateId).sort()).toEqual(
+      [...cases.map(([id]) => id), 'fw-stream-bad'].sort(),
+    );
   });
 
   it('the TI CC3220SF platform signs SHA1withRSA: the key is sig-sha1-rsa', async () => {
@@ -401,6 +525,7 @@ describe.each(DIALECTS)('CreateOTAUpdate (issue 20 item 3, %s)', (dialect) => {
     expect(new Set(all).size).toBe(all.length);
     const complete = await iot.send(new ListOTAUpdatesCommand({ otaUpdateStatus: 'CREATE_COMPLETE' }));
     expect(complete.otaUpdates!.map((u) => u.otaUpdateId).sort()).toEqual([
+      'fw-both-1',
       'fw-custom-1',
       'fw-http-1',
       'fw-rsa',
