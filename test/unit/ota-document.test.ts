@@ -74,7 +74,8 @@ describe('the afr_ota job document (spec 6.5)', () => {
             filesize: 10,
             fileid: 0,
             fileType: 2,
-            update_data_url: '${aws:iot:s3-presigned-url:https://s3.eu-west-1.amazonaws.com/firmware/a/b.bin?versionId=V1}',
+            update_data_url:
+              '${aws:iot:s3-presigned-url:https://s3.eu-west-1.amazonaws.com/firmware/a/b.bin?versionId=V1}',
             auth_scheme: 'aws.s3.presigned',
           },
         ],
@@ -101,7 +102,9 @@ describe('the afr_ota job document (spec 6.5)', () => {
 
   it('keys v1 cannot carry go in the encoded v2 form, and parse back to the same object', () => {
     for (const key of ['fw v1+2}.bin', 'a#c%d.bin', 'quote"s.bin']) {
-      const text = JSON.stringify({ u: presignedPlaceholder('us-east-1', { bucket: 'firmware', key, version: 'v/1' }) });
+      const text = JSON.stringify({
+        u: presignedPlaceholder('us-east-1', { bucket: 'firmware', key, version: 'v/1' }),
+      });
       expect(text).toContain('s3-presigned-url-v2:');
       expect(findPlaceholders(text)[0]!.ref).toEqual({ bucket: 'firmware', key, versionId: 'v/1' });
     }
