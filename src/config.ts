@@ -1,5 +1,6 @@
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { DEVICE_STREAM_ACCESS, type DeviceStreamAccess } from './streams/streams.schemas.js';
 
 /**
  * The configuration contract (DESIGN.md): flag > FLEETJOBS_<NAME> env > config file > default.
@@ -63,6 +64,12 @@ export const OPTIONS = [
     def: '',
     help: "MQTT topic filters devices may also use, comma-separated; {thing} is the device's thing name",
   },
+  {
+    key: 'deviceStreams',
+    flag: 'device-streams',
+    def: 'jobs',
+    help: 'which streams a device may fetch over MQTT: jobs (those its pending jobs name) or any',
+  },
   { key: 'logLevel', flag: 'log-level', def: 'info', help: 'fatal, error, warn, info, debug or trace' },
 ] as const;
 
@@ -92,6 +99,8 @@ export interface Config {
   cluster?: string;
   /** Extra MQTT topic filters devices may publish and subscribe to ({thing} = own thing name). */
   deviceTopics?: string;
+  /** Streams a device may read over MQTT: those its pending jobs name (`jobs`), or `any`. */
+  deviceStreams: DeviceStreamAccess;
   logLevel: string;
   adminAccessKeyId?: string;
   adminSecretAccessKey?: string;
@@ -172,6 +181,8 @@ export function resolveConfig({ flags, env, cwd = process.cwd() }: ConfigSources
     problems.push(`--log-level '${raw.logLevel}' must be one of ${LOG_LEVELS.join(', ')}`);
   if (raw.cluster !== '' && !/^rediss?:\/\//.test(raw.cluster))
     problems.push(`--cluster '${raw.cluster}' must be a redis:// URL`);
+  if (!(DEVICE_STREAM_ACCESS as readonly string[]).includes(raw.deviceStreams))
+    problems.push(`--device-streams '${raw.deviceStreams}' must be one of ${DEVICE_STREAM_ACCESS.join(', ')}`);
   if (raw.objects !== '' && !/^s3:\/\//.test(raw.objects))
     problems.push(`--objects '${raw.objects}' must be an s3:// URL`);
   const config: Config = {
@@ -187,6 +198,7 @@ export function resolveConfig({ flags, env, cwd = process.cwd() }: ConfigSources
     ...(raw.objects !== '' && { objects: raw.objects }),
     ...(raw.cluster !== '' && { cluster: raw.cluster }),
     ...(raw.deviceTopics !== '' && { deviceTopics: raw.deviceTopics }),
+    deviceStreams: raw.deviceStreams as DeviceStreamAccess,
     logLevel: raw.logLevel,
     ...(env.FLEETJOBS_ACCESS_KEY_ID && { adminAccessKeyId: env.FLEETJOBS_ACCESS_KEY_ID }),
     ...(env.FLEETJOBS_SECRET_ACCESS_KEY && { adminSecretAccessKey: env.FLEETJOBS_SECRET_ACCESS_KEY }),

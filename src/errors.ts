@@ -87,6 +87,16 @@ export const ERROR_CATALOGUE = {
   NoSuchEntity: { http: 404, aws: 'NoSuchEntity', mqtt: 'InvalidRequest' },
   EntityAlreadyExists: { http: 409, aws: 'EntityAlreadyExists', mqtt: 'InvalidRequest' },
   MalformedPolicyDocument: { http: 400, aws: 'MalformedPolicyDocument', mqtt: 'InvalidRequest' },
+  // MQTT-based file delivery (streams, issue 20): the codes of .../streams/<id>/rejected/<fmt>
+  // (AWS IoT developer guide, "Handling errors from the AWS IoT Streaming service").
+  InvalidCbor: { http: 400, aws: 'InvalidRequestException', mqtt: 'InvalidCbor' },
+  BlockSizeOutOfBounds: { http: 400, aws: 'InvalidRequestException', mqtt: 'BlockSizeOutOfBounds' },
+  OffsetOutOfBounds: { http: 400, aws: 'InvalidRequestException', mqtt: 'OffsetOutOfBounds' },
+  BlockCountLimitExceeded: { http: 400, aws: 'InvalidRequestException', mqtt: 'BlockCountLimitExceeded' },
+  BlockBitmapLimitExceeded: { http: 400, aws: 'InvalidRequestException', mqtt: 'BlockBitmapLimitExceeded' },
+  ETagMismatch: { http: 409, aws: 'ConflictException', mqtt: 'ETagMismatch' },
+  // The stream's role may not read a file (the role, not the device, lacks the right).
+  StorageUnauthorized: { http: 403, aws: 'AccessDeniedException', mqtt: 'Unauthorized' },
   // ACM (awsJson) and Signer: certificates and profiles for code signing.
   InvalidParameter: { http: 400, aws: 'InvalidParameterException', mqtt: 'InvalidRequest' },
   InvalidArn: { http: 400, aws: 'InvalidArnException', mqtt: 'InvalidRequest' },

@@ -19,6 +19,13 @@ export const STREAM_LIMITS = {
   maxResults: 250,
 } as const;
 
+/**
+ * Which streams a device may read over MQTT (--device-streams): `jobs`, those a pending job
+ * execution of its thing names; `any`, every stream (AWS's behaviour under a broad IoT policy).
+ */
+export const DEVICE_STREAM_ACCESS = ['jobs', 'any'] as const;
+export type DeviceStreamAccess = (typeof DEVICE_STREAM_ACCESS)[number];
+
 export const STREAM_ID_PATTERN = /^[a-zA-Z0-9_-]+$/;
 
 export interface S3Location {

@@ -55,7 +55,7 @@ export class StreamsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly tags: TagsService,
-    private readonly access: StreamAccess,
+    readonly access: StreamAccess,
   ) {}
 
   private changed(streamId: string): void {

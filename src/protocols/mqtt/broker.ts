@@ -11,6 +11,9 @@ import { ServiceError } from '../../errors.js';
 import type { DeviceJobsApi } from './device-jobs-api.js';
 import { JobsRequestHandler } from './jobs-requests.js';
 import { parseJobsTopic } from './jobs-topics.js';
+import { StreamsRequestHandler } from './streams-requests.js';
+import { parseStreamsTopic, type StreamsTopic } from './streams-topics.js';
+import type { StreamDelivery } from '../../streams/stream-delivery.js';
 import { ThingRateLimiter, type RateLimit } from './rate-limit.js';
 import type { TopicPolicy } from './topic-policy.js';
 import type { AedesCluster } from './cluster.js';
@@ -31,6 +34,8 @@ export interface BrokerOptions {
   identity: DeviceIdentityService;
   identityEvents: IdentityEvents;
   jobs: () => DeviceJobsApi | undefined;
+  /** MQTT-based file delivery (streams topics); absent, stream requests are answered InternalError. */
+  streams?: () => StreamDelivery | undefined;
   policy: TopicPolicy;
   clock: Clock;
   logger: Logger;
@@ -59,6 +64,12 @@ const PACKET_TOO_LARGE = 0x95;
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 8 * 1024;
 const CLOSE_TIMEOUT_MS = 5000;
+/**
+ * Stream requests waiting in one connection's queue: each may send up to 128 KiB, so a device
+ * that publishes faster than it is answered has the excess dropped (QoS 0 semantics) instead of
+ * queued without bound.
+ */
+export const MAX_QUEUED_STREAM_REQUESTS = 32;
 
 /** AWS IoT's default persistent-session expiry (1 hour) bounds what an MQTT 5 client may ask for. */
 const SESSION_EXPIRY_LIMIT_SECONDS = 3600;
@@ -77,6 +88,8 @@ export class MqttBroker {
   private readonly sessions = new Map<string, number>();
   private readonly queues = new Map<Client, Promise<void>>();
   private readonly requests: JobsRequestHandler;
+  private readonly streamRequests: StreamsRequestHandler;
+  private readonly queuedStreamRequests = new Map<Client, number>();
   private readonly limiter: ThingRateLimiter;
   private readonly headroom: ConnectionHeadroom;
   private aedes!: Aedes;
@@ -90,6 +103,7 @@ export class MqttBroker {
     o.logger.info({ openFileLimit: limit ?? 'unknown' }, 'open-file limit (one per device connection)');
     this.headroom = new ConnectionHeadroom(limit, o.logger);
     this.requests = new JobsRequestHandler({ jobs: o.jobs, clock: o.clock, logger: o.logger, limiter: this.limiter });
+    this.streamRequests = new StreamsRequestHandler({ delivery: o.streams ?? (() => undefined), logger: o.logger });
   }
 
   async start(): Promise<AddressInfo> {
@@ -203,6 +217,8 @@ export class MqttBroker {
       this.o.logger.info({ thing: identity.thingName, topic: packet.topic }, 'MQTT publish refused');
       return new Error(`publishing to ${packet.topic} is not allowed`);
     }
+    const stream = parseStreamsTopic(packet.topic);
+    if (stream.kind !== 'other') return this.streamRequest(client, identity.thingName, packet, stream);
     const parsed = parseJobsTopic(packet.topic);
     if (parsed.kind === 'service-only') return new Error(`${packet.topic} is published by the service only`);
     if (parsed.kind === 'request' || parsed.kind === 'unknown') {
@@ -221,6 +237,37 @@ export class MqttBroker {
         );
       });
     }
+    return null;
+  }
+
+  /** A request on a streams topic: consumed by the service, answered on the requesting connection. */
+  private streamRequest(
+    client: Client,
+    thingName: string,
+    packet: PublishPacket,
+    parsed: Exclude<StreamsTopic, { kind: 'other' }>,
+  ): Error | null {
+    if (parsed.kind === 'service-only') return new Error(`${packet.topic} is published by the service only`);
+    packet.retain = false;
+    const queued = this.queuedStreamRequests.get(client) ?? 0;
+    if (queued >= MAX_QUEUED_STREAM_REQUESTS) {
+      this.o.logger.info({ thing: thingName, topic: packet.topic }, 'stream request dropped: too many queued');
+      return null;
+    }
+    this.queuedStreamRequests.set(client, queued + 1);
+    const qos = packet.qos === 0 ? 0 : 1;
+    const payload = packet.payload as Buffer;
+    this.enqueue(client, async () => {
+      try {
+        await this.streamRequests.handle(thingName, parsed, payload, (topic, body) =>
+          this.sendTo(client, topic, body, qos),
+        );
+      } finally {
+        const left = (this.queuedStreamRequests.get(client) ?? 1) - 1;
+        if (left > 0) this.queuedStreamRequests.set(client, left);
+        else this.queuedStreamRequests.delete(client);
+      }
+    });
     return null;
   }
 
@@ -252,7 +299,8 @@ export class MqttBroker {
     const packet: PublishPacket = {
       cmd: 'publish',
       topic,
-      payload: Buffer.from(JSON.stringify(payload)),
+      // Stream replies come encoded (JSON or CBOR); jobs replies are objects.
+      payload: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
       qos,
       retain: false,
       dup: false,
@@ -273,6 +321,7 @@ export class MqttBroker {
   private forward(packet: AedesPublishPacket): AedesPublishPacket | null {
     // Aedes stamps the publisher's client id on packets that came from a connection.
     if ((packet as { clientId?: string }).clientId === undefined) return packet;
+    if (parseStreamsTopic(packet.topic).kind !== 'other') return null;
     const kind = parseJobsTopic(packet.topic).kind;
     return kind === 'request' || kind === 'unknown' ? null : packet;
   }
@@ -290,6 +339,7 @@ export class MqttBroker {
       }
     }
     this.queues.delete(client);
+    this.queuedStreamRequests.delete(client);
   }
 
   /** Drops connections whose certificate is no longer ACTIVE or attached to their thing. */

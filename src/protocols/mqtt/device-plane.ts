@@ -16,6 +16,7 @@ import { openBrokerCluster } from './cluster.js';
 import type { DeviceJobsApi } from './device-jobs-api.js';
 import type { RateLimit } from './rate-limit.js';
 import { TopicPolicy } from './topic-policy.js';
+import { StreamDelivery } from '../../streams/stream-delivery.js';
 
 export interface DevicePlaneOptions {
   config: Config;
@@ -66,12 +67,20 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
     // Scaled out: the brokers of all replicas joined through Redis (--cluster).
     const cluster = config.cluster ? await openBrokerCluster(config.cluster, o.logger) : undefined;
     if (cluster) stops.push(() => cluster.close());
+    // MQTT-based file delivery (issue 20); what it checked of a stream goes when the stream changes.
+    const delivery = new StreamDelivery(
+      services.ctx,
+      { access: services.streams.access, objects: services.objects.objects },
+      { deviceAccess: config.deviceStreams },
+    );
+    services.streams.changeListeners.push((streamId) => delivery.invalidate(streamId));
     const broker = new MqttBroker({
       listen: config.mqtt,
       tls,
       identity: services.deviceIdentity,
       identityEvents: services.identityEvents,
       jobs: o.jobs,
+      streams: () => delivery,
       policy: TopicPolicy.parse(config.deviceTopics),
       clock: o.clock,
       logger: o.logger,

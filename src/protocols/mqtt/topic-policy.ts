@@ -4,7 +4,7 @@ import { filterCovers, topicMatches } from './topic-filters.js';
 export const THING_VARIABLE = '{thing}';
 
 /**
- * What a connected device may publish and subscribe to (issue 4): its own thing's jobs topics,
+ * What a connected device may publish and subscribe to (issue 4): its own thing's jobs and streams topics,
  * plus filters the operator allows (`--device-topics`, `{thing}` = the device's thing name).
  * Everything else is refused.
  */
@@ -22,6 +22,8 @@ export class TopicPolicy {
   private filtersFor(thingName: string): string[] {
     return [
       `$aws/things/${thingName}/jobs/#`,
+      // MQTT-based file delivery; which streams it may read is the delivery's question (issue 20).
+      `$aws/things/${thingName}/streams/#`,
       ...this.operatorFilters.map((f) => f.split(THING_VARIABLE).join(thingName)),
     ];
   }

@@ -73,6 +73,16 @@ describe('TopicPolicy', () => {
     }
   });
 
+  it('lets a thing use its own streams topics only (issue 20)', () => {
+    expect(policy.canPublish('t1', '$aws/things/t1/streams/fw/get/cbor')).toBe(true);
+    expect(policy.canSubscribe('t1', '$aws/things/t1/streams/fw/data/cbor')).toBe(true);
+    expect(policy.canSubscribe('t1', '$aws/things/t1/streams/+/rejected/+')).toBe(true);
+    expect(policy.canPublish('t1', '$aws/things/t2/streams/fw/get/cbor')).toBe(false);
+    expect(policy.canSubscribe('t1', '$aws/things/t2/streams/fw/data/cbor')).toBe(false);
+    expect(policy.canSubscribe('t1', '$aws/things/+/streams/#')).toBe(false);
+    expect(policy.canSubscribe('t1', '$aws/things/t1/#')).toBe(false);
+  });
+
   it('allows nothing but the own jobs topics without operator topics', () => {
     const none = TopicPolicy.parse(undefined);
     expect(none.canSubscribe('t1', 'telemetry/t1/#')).toBe(false);
