@@ -45,6 +45,7 @@ export const AREAS: ReadonlyArray<readonly [name: string, load: () => Promise<Re
   ['templates', async () => (await import('./templates.command.js')).registerTemplatesCommands],
   ['files', async () => (await import('./files.command.js')).registerFilesCommands],
   ['roles', async () => (await import('./roles.command.js')).registerRolesCommands],
+  ['streams', async () => (await import('./streams.command.js')).registerStreamsCommands],
   ['signing', async () => (await import('./signing.command.js')).registerSigningCommands],
   ['verify', async () => (await import('./verify.command.js')).registerVerifyCommand],
   ['agent', async () => (await import('./agent.command.js')).registerAgentCommand],

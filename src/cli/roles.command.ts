@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { collect, int, parseS3Url, readJson } from './args.js';
 import { apiCommand, type ApiOptions, type CliContext, type Session } from './context.js';
+import { UsageError } from './exit-codes.js';
 
 /**
  * `fleetjobs roles ...`: IAM roles, above all the one a job names in presignedUrlConfig (spec 8):
@@ -20,7 +21,11 @@ import { apiCommand, type ApiOptions, type CliContext, type Session } from './co
  */
 export const PRESIGN_POLICY_NAME = 'fleetjobs-presigned-downloads';
 
-export function trustPolicy(service: string, account?: string, region?: string): string {
+/** What the role is assumed for (aws:SourceArn): jobs (presigned URLs), streams (MQTT file delivery) or any IoT resource. */
+export const ROLE_SOURCES = { job: 'job/*', stream: 'stream/*', any: '*' } as const;
+export type RoleSource = keyof typeof ROLE_SOURCES;
+
+export function trustPolicy(service: string, account?: string, region?: string, source: RoleSource = 'job'): string {
   const statement: Record<string, unknown> = {
     Effect: 'Allow',
     Principal: { Service: service },
@@ -30,7 +35,7 @@ export function trustPolicy(service: string, account?: string, region?: string):
   if (account) {
     statement.Condition = {
       StringEquals: { 'aws:SourceAccount': account },
-      ArnLike: { 'aws:SourceArn': `arn:aws:iot:${region ?? '*'}:${account}:job/*` },
+      ArnLike: { 'aws:SourceArn': `arn:aws:iot:${region ?? '*'}:${account}:${ROLE_SOURCES[source]}` },
     };
   }
   return JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
@@ -75,7 +80,9 @@ export function registerRolesCommands(program: Command, ctx: CliContext): void {
     .command('roles')
     .description('IAM roles (e.g. the role the service uses to presign download URLs)');
 
-  apiCommand<ApiOptions & { service?: string; allowGet?: string[]; description?: string; conditions?: boolean }>(
+  apiCommand<
+    ApiOptions & { service?: string; allowGet?: string[]; description?: string; conditions?: boolean; for?: RoleSource }
+  >(
     ctx,
     roles,
     'create <name>',
@@ -89,7 +96,15 @@ export function registerRolesCommands(program: Command, ctx: CliContext): void {
           (v: string, p: string[] = []) => [...p, v],
         )
         .option('--description <text>', 'description')
-        .option('--no-conditions', 'trust without aws:SourceAccount / aws:SourceArn conditions'),
+        .option('--no-conditions', 'trust without aws:SourceAccount / aws:SourceArn conditions')
+        .option(
+          '--for <job|stream|any>',
+          'what the service assumes it for (aws:SourceArn): jobs (default), streams, or any IoT resource',
+          (v: string): RoleSource => {
+            if (!(v in ROLE_SOURCES)) throw new UsageError(`--for '${v}' must be one of job, stream, any`);
+            return v as RoleSource;
+          },
+        ),
     async (s, [name], o) => {
       const service = o.service ?? 'iot.amazonaws.com';
       const targets = (o.allowGet ?? []).map((u) => parseS3Url('--allow-get', u, false));
@@ -106,7 +121,7 @@ export function registerRolesCommands(program: Command, ctx: CliContext): void {
         await s.iam().send(
           new UpdateAssumeRolePolicyCommand({
             RoleName: name,
-            PolicyDocument: trustPolicy(service, account, s.conn.region),
+            PolicyDocument: trustPolicy(service, account, s.conn.region, o.for),
           }),
         );
       }
