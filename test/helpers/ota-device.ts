@@ -6,6 +6,7 @@ import {
   decodeRejection,
   DEFAULT_BLOCK_SIZE,
   encodeGetStreamRequest,
+  encodeJsonGetStreamRequest,
   jobsTopics,
   nextGetBody,
   PAL_SIGNATURE_CHECK_FAILED,
@@ -29,9 +30,10 @@ import {
  *  1. subscribe `jobs/notify-next` (QoS 1), publish `jobs/$next/get` `{"clientToken":"<n>:<thing>"}` and take
  *     the reply on `$next/get/accepted` without subscribing to it;
  *  2. parse `execution.jobDocument.afr_ota`; over MQTT subscribe `streams/<name>/data/<fmt>` (QoS 0) and
- *     publish GetStream requests (`c`,`f`,`l`,`o`,`b`,`n`) with the bitmap of the blocks still missing,
- *     `n` blocks at a time, again after `n` good blocks or after the request timer; over HTTP, GET the
- *     presigned `update_data_url` one block at a time with a Range header;
+ *     publish GetStream requests for `n` blocks, again after `n` good blocks or after the request timer:
+ *     in CBOR as the OTA agent does (`c`,`f`,`l`,`o`,`b`,`n`, the bitmap of the blocks still missing), in
+ *     JSON as the MQTT file streams library does (`s`,`f`,`l`,`o`,`n`: the next consecutive blocks);
+ *     over HTTP, GET the presigned `update_data_url` one block at a time with a Range header;
  *  3. report `{"receive":"k/N"}` at QoS 0 after the first block and every `statusFrequency` blocks;
  *  4. check the signature (`sig-sha256-ecdsa`, DER ECDSA over SHA-256) with the certificate it holds under
  *     `certfile`; good: IN_PROGRESS `self_test: ready`, then "reboot" into the new image, ask for the job
@@ -294,18 +296,24 @@ export class OtaDevice {
     d.toReceive = this.opts.blocksPerRequest;
     this.stats.requests++;
     this.armTimer(d);
-    await this.publish(
-      s.get,
-      encodeGetStreamRequest(this.opts.format, {
+    const file = { fileId: d.job.file.fileid, blockSize: this.opts.blockSize };
+    if (this.opts.format === 'cbor') {
+      const bitmap = d.bitmap.bytes;
+      const body = encodeGetStreamRequest({
+        ...file,
         clientToken: STREAM_CLIENT_TOKEN,
-        fileId: d.job.file.fileid,
-        blockSize: this.opts.blockSize,
         blockOffset: 0,
-        bitmap: d.bitmap.bytes,
-        numberOfBlocks: this.opts.blocksPerRequest,
-      }),
-      0,
-    );
+        bitmap,
+        numberOfBlocks: d.toReceive,
+      });
+      return void (await this.publish(s.get, body, 0));
+    }
+    // JSON: the next run of missing blocks, as a file streams library client asks for them.
+    const first = d.bitmap.firstWanted();
+    let n = 0;
+    while (n < d.toReceive && d.bitmap.wanted(first + n)) n++;
+    d.toReceive = n;
+    await this.publish(s.get, encodeJsonGetStreamRequest({ ...file, blockOffset: first, numberOfBlocks: n }), 0);
   }
 
   /** The request timer: no block for requestTimeoutMs asks again, up to maxMomentum times (then abort). */

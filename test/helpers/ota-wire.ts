@@ -8,7 +8,8 @@ import { Encoder } from 'cbor-x';
  *  - source/ota_mqtt.c: topics, the `$next/get` body, the status message templates;
  *  - source/ota_cbor.c + source/include/ota_cbor_private.h: the GetStream request/response keys;
  *  - source/ota.c + source/include/ota_private.h: the job document model, the block bitmap, block checks;
- *  - aws/aws-iot-core-mqtt-file-streams-embedded-c: the same exchange in JSON (`get/json`, base64 `p`).
+ *  - aws/aws-iot-core-mqtt-file-streams-embedded-c (MQTTFileDownloader.c): the exchange in JSON (`get/json`,
+ *    offset and count instead of a bitmap, base64 `p`).
  */
 
 export type StreamFormat = 'json' | 'cbor';
@@ -236,6 +237,12 @@ export class BlockBitmap {
     return index >= 0 && index < this.blocks && (this.bytes[index >> 3]! & (1 << (index & 7))) !== 0;
   }
 
+  /** The first block still wanted (-1 when none). */
+  firstWanted(): number {
+    for (let i = 0; i < this.blocks; i++) if (this.wanted(i)) return i;
+    return -1;
+  }
+
   /** Marks a block received; false when it was received before (a duplicate). */
   take(index: number): boolean {
     if (!this.wanted(index)) return false;
@@ -269,31 +276,21 @@ export interface GetStreamRequest {
 }
 
 /**
- * OTA_CBOR_Encode_GetStreamRequestMessage: a 6-entry map c, f, l, o, b, n in that order, `b` a byte string.
- * In JSON the same members, `b` base64 (the JSON form of a byte string in the file delivery API).
+ * CBOR, OTA_CBOR_Encode_GetStreamRequestMessage (the OTA agent): a 6-entry map c, f, l, o, b, n in that
+ * order, `b` the byte string of the blocks still missing, `o` 0.
  */
-export function encodeGetStreamRequest(format: StreamFormat, r: GetStreamRequest): Buffer {
-  const bitmap = Buffer.from(r.bitmap);
-  if (format === 'cbor')
-    return cbor.encode({
-      c: r.clientToken,
-      f: r.fileId,
-      l: r.blockSize,
-      o: r.blockOffset,
-      b: bitmap,
-      n: r.numberOfBlocks,
-    });
-  return Buffer.from(
-    JSON.stringify({
-      c: r.clientToken,
-      f: r.fileId,
-      l: r.blockSize,
-      o: r.blockOffset,
-      b: bitmap.toString('base64'),
-      n: r.numberOfBlocks,
-    }),
-  );
+export function encodeGetStreamRequest(r: GetStreamRequest): Buffer {
+  const b = Buffer.from(r.bitmap);
+  return cbor.encode({ c: r.clientToken, f: r.fileId, l: r.blockSize, o: r.blockOffset, b, n: r.numberOfBlocks });
 }
+
+/**
+ * JSON, mqttDownloader_createGetDataBlockRequest (aws-iot-core-mqtt-file-streams-embedded-c, the library
+ * newer FreeRTOS OTA demos use): no bitmap and no client token, `n` consecutive blocks from block `o`, the
+ * stream version fixed at 1, formatted by its snprintf template.
+ */
+export const encodeJsonGetStreamRequest = (r: Omit<GetStreamRequest, 'bitmap' | 'clientToken'>): Buffer =>
+  Buffer.from(`{"s": 1,"f": ${r.fileId},"l": ${r.blockSize},"o": ${r.blockOffset},"n": ${r.numberOfBlocks}}`);
 
 export interface DataBlock {
   fileId: number;

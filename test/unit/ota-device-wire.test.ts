@@ -6,6 +6,7 @@ import {
   decodeDataBlock,
   decodeRejection,
   encodeGetStreamRequest,
+  encodeJsonGetStreamRequest,
   hex8,
   nextGetBody,
   OtaJobParseError,
@@ -190,6 +191,10 @@ describe('block bitmap', () => {
     expect(b.validBlock(2, 1024)).toBe(false);
     expect(b.validBlock(3, 100)).toBe(false);
     expect(b.take(7)).toBe(false);
+    expect(b.firstWanted()).toBe(0);
+    b.take(0);
+    b.take(2);
+    expect(b.firstWanted()).toBe(-1);
   });
 
   it('refuses files the bitmap cannot track, and empty files', () => {
@@ -210,22 +215,15 @@ describe('GetStream messages', () => {
   };
 
   it('encodes the CBOR request as tinycbor does: a 6-entry map c f l o b n', () => {
-    expect(encodeGetStreamRequest('cbor', request).toString('hex')).toBe(
+    expect(encodeGetStreamRequest(request).toString('hex')).toBe(
       'a6' + '6163' + '63726479' + '6166' + '00' + '616c' + '191000' + '616f' + '00' + '6162' + '4107' + '616e' + '01',
     );
   });
 
-  it('encodes the JSON request with a base64 bitmap', () => {
+  it('encodes the JSON request as the file streams library’s snprintf template does: offset and count', () => {
     expect(
-      JSON.parse(encodeGetStreamRequest('json', { ...request, bitmap: Uint8Array.of(0xff, 0x03) }).toString()),
-    ).toEqual({
-      c: 'rdy',
-      f: 0,
-      l: 4096,
-      o: 0,
-      b: '/wM=',
-      n: 1,
-    });
+      encodeJsonGetStreamRequest({ fileId: 0, blockSize: 1024, blockOffset: 16, numberOfBlocks: 8 }).toString(),
+    ).toBe('{"s": 1,"f": 0,"l": 1024,"o": 16,"n": 8}');
   });
 
   it('decodes data blocks in CBOR (byte string p) and JSON (base64 p)', () => {
