@@ -27,7 +27,7 @@ import { countingStream, TransferBar } from './transfer.js';
 const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 const PART_SIZE = 16 * 1024 * 1024;
 
-interface UploadOptions extends ApiOptions {
+export interface UploadOptions extends ApiOptions {
   contentType?: string;
   partSize?: number;
 }
@@ -36,7 +36,7 @@ interface UploadOptions extends ApiOptions {
 export const presignedPlaceholder = (region: string, bucket: string, key: string): string =>
   `\${aws:iot:s3-presigned-url:https://s3.${region}.amazonaws.com/${bucket}/${key}}`;
 
-async function upload(s: Session, path: string, bucket: string, key: string, o: UploadOptions) {
+export async function upload(s: Session, path: string, bucket: string, key: string, o: UploadOptions) {
   const size = statSync(path).size;
   const bar = new TransferBar(s.io.stderr, basename(path), size, s.io.clock);
   let sent = 0;

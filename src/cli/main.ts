@@ -47,6 +47,7 @@ export const AREAS: ReadonlyArray<readonly [name: string, load: () => Promise<Re
   ['roles', async () => (await import('./roles.command.js')).registerRolesCommands],
   ['streams', async () => (await import('./streams.command.js')).registerStreamsCommands],
   ['signing', async () => (await import('./signing.command.js')).registerSigningCommands],
+  ['ota', async () => (await import('./ota.command.js')).registerOtaCommands],
   ['verify', async () => (await import('./verify.command.js')).registerVerifyCommand],
   ['agent', async () => (await import('./agent.command.js')).registerAgentCommand],
   ['simulate', async () => (await import('./simulate.command.js')).registerSimulateCommand],

@@ -21,8 +21,17 @@ import { UsageError } from './exit-codes.js';
  */
 export const PRESIGN_POLICY_NAME = 'fleetjobs-presigned-downloads';
 
-/** What the role is assumed for (aws:SourceArn): jobs (presigned URLs), streams (MQTT file delivery) or any IoT resource. */
-export const ROLE_SOURCES = { job: 'job/*', stream: 'stream/*', any: '*' } as const;
+/**
+ * What the role is assumed for (aws:SourceArn): jobs (presigned URLs), streams (MQTT file
+ * delivery), OTA updates (CreateOTAUpdate makes a job and a stream under the update's role) or
+ * any IoT resource.
+ */
+export const ROLE_SOURCES = {
+  job: ['job/*'],
+  stream: ['stream/*'],
+  ota: ['job/*', 'stream/*', 'otaupdate/*'],
+  any: ['*'],
+} as const;
 export type RoleSource = keyof typeof ROLE_SOURCES;
 
 export function trustPolicy(service: string, account?: string, region?: string, source: RoleSource = 'job'): string {
@@ -33,9 +42,10 @@ export function trustPolicy(service: string, account?: string, region?: string, 
   };
   // spec 8: aws:SourceAccount and aws:SourceArn (the job ARN) protect against a confused deputy.
   if (account) {
+    const sourceArns = ROLE_SOURCES[source].map((r) => `arn:aws:iot:${region ?? '*'}:${account}:${r}`);
     statement.Condition = {
       StringEquals: { 'aws:SourceAccount': account },
-      ArnLike: { 'aws:SourceArn': `arn:aws:iot:${region ?? '*'}:${account}:${ROLE_SOURCES[source]}` },
+      ArnLike: { 'aws:SourceArn': sourceArns.length === 1 ? sourceArns[0] : sourceArns },
     };
   }
   return JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
@@ -98,10 +108,11 @@ export function registerRolesCommands(program: Command, ctx: CliContext): void {
         .option('--description <text>', 'description')
         .option('--no-conditions', 'trust without aws:SourceAccount / aws:SourceArn conditions')
         .option(
-          '--for <job|stream|any>',
-          'what the service assumes it for (aws:SourceArn): jobs (default), streams, or any IoT resource',
+          '--for <job|stream|ota|any>',
+          'what the service assumes it for (aws:SourceArn): jobs (default), streams, OTA updates, or any IoT resource',
           (v: string): RoleSource => {
-            if (!(v in ROLE_SOURCES)) throw new UsageError(`--for '${v}' must be one of job, stream, any`);
+            if (!(v in ROLE_SOURCES))
+              throw new UsageError(`--for '${v}' must be one of ${Object.keys(ROLE_SOURCES).join(', ')}`);
             return v as RoleSource;
           },
         ),

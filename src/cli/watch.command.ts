@@ -23,7 +23,7 @@ import {
   type Snapshot,
 } from './progress.js';
 
-interface WatchOptions extends ApiOptions {
+export interface WatchOptions extends ApiOptions {
   interval?: number;
   timeout?: number;
 }
@@ -100,7 +100,7 @@ const snapshotJson = (snap: Snapshot) => ({
   ...(snap.retries !== undefined && { retries: snap.retries }),
 });
 
-async function watch(s: Session, jobId: string, o: WatchOptions): Promise<void> {
+export async function watch(s: Session, jobId: string, o: WatchOptions): Promise<void> {
   const clock = s.io.clock;
   const signal = s.io.interrupts();
   const started = clock.now().getTime();
