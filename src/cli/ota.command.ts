@@ -146,7 +146,7 @@ const BUILDING = ['CREATE_PENDING', 'CREATE_IN_PROGRESS'];
  * `fleetjobs ota watch ID`: the update's status until CREATE_COMPLETE (a line per change), then
  * its job's progress as `jobs watch` shows it. CREATE_FAILED ends it with the reason (exit 8).
  */
-async function watch(s: Session, otaUpdateId: string, o: WatchOptions): Promise<void> {
+async function watch(s: Session, otaUpdateId: string, o: WatchOptions & { created?: boolean }): Promise<void> {
   const clock = s.io.clock;
   const signal = s.io.interrupts();
   const started = clock.now().getTime();
@@ -182,6 +182,7 @@ async function watch(s: Session, otaUpdateId: string, o: WatchOptions): Promise<
   if (info.otaUpdateStatus !== 'CREATE_COMPLETE' || !info.awsIotJobId) {
     throw new CliError('jobNotSucceeded', `timed out watching; OTA update ${otaUpdateId} is ${info.otaUpdateStatus}`);
   }
+  if (o.created) return;
   const left = deadline === Infinity ? undefined : Math.max(0.1, (deadline - clock.now().getTime()) / 1000);
   await watchJob(s, info.awsIotJobId, { ...o, ...(left !== undefined && { timeout: left }) });
 }
@@ -235,7 +236,7 @@ export function registerOtaCommands(program: Command, ctx: CliContext): void {
     (s, [id], o) => create(s, id!, o),
   );
 
-  apiCommand<WatchOptions>(
+  apiCommand<WatchOptions & { created?: boolean }>(
     ctx,
     ota,
     'watch <otaUpdateId>',
@@ -243,11 +244,8 @@ export function registerOtaCommands(program: Command, ctx: CliContext): void {
     (c) =>
       c
         .option('--interval <seconds>', 'how often to poll (default 1)', num('--interval', 0.1, 3600))
-        .option(
-          '--timeout <seconds>',
-          'stop watching after this long (exit 8 if not done)',
-          num('--timeout', 0.1, 1e9),
-        ),
+        .option('--timeout <seconds>', 'stop watching after this long (exit 8 if not done)', num('--timeout', 0.1, 1e9))
+        .option('--created', 'stop once the update is CREATE_COMPLETE (do not follow its job)'),
     (s, [id], o) => watch(s, id!, o),
   );
 

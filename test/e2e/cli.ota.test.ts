@@ -99,7 +99,9 @@ describe('fleetjobs CLI: ota create / watch / list / delete against a real serve
       '--thing', 'mcu-1', '--sign-with', 'mcu_prof', '--role', role,
     ); // prettier-ignore
     expect(made.code, made.stderr).toBe(0);
-    await t.server.services.ota.worker.settled('fw-2');
+    const created = await cli(['ota', 'watch', 'fw-2', '--created', '--interval', '0.1', '--timeout', '20'], { env });
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/ ota fw-2 CREATE_COMPLETE job=AFR_OTA-fw-2\n$/);
     const d = await run('ota', 'describe', 'fw-2');
     expect(d.json).toMatchObject({
       otaUpdateStatus: 'CREATE_COMPLETE',
