@@ -16,7 +16,8 @@ export const EXIT_CODES = {
   unreachable: { code: 7, meaning: 'the server could not be reached (connection refused, DNS, TLS)' },
   jobNotSucceeded: {
     code: 8,
-    meaning: '`jobs watch`: the job ended CANCELED, or some executions did not succeed (`ota watch`: or the OTA update failed)',
+    meaning:
+      '`jobs watch`: the job ended CANCELED, or some executions did not succeed (`ota watch`: or the OTA update failed)',
   },
   badSignature: { code: 9, meaning: '`verify`: the signature does not match the file' },
   interrupted: { code: 130, meaning: 'interrupted (Ctrl-C)' },
