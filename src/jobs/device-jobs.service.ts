@@ -19,7 +19,8 @@ import {
   STEP_TIMEOUT,
   versionMismatch,
 } from './device-jobs.schemas.js';
-import { canTransition, type DeviceSettableStatus } from './execution-states.js';
+import { canTransition, isTerminal, type DeviceSettableStatus } from './execution-states.js';
+import type { CounterMode } from './job-counters.js';
 import { applyTransition } from './execution-transitions.js';
 import * as executions from './executions.repository.js';
 import type { ExecutionRow } from './executions.repository.js';
@@ -54,9 +55,12 @@ export class DeviceJobsService {
   readonly documentChecks: DocumentCheck[] = [];
   /** Device transitions from many devices commit together (issue 17); each keeps its own outcome. */
   private readonly transitions: TransactionBatcher;
+  /** Issue 17: PostgreSQL devices share the job row and append counter deltas. */
+  private readonly counters: CounterMode;
 
   constructor(private readonly ctx: ServiceContext) {
     this.transitions = new TransactionBatcher(ctx.db, ctx.dialect);
+    this.counters = ctx.dialect === 'postgres' ? 'delta' : 'row';
   }
 
   private now(): number {
@@ -146,7 +150,7 @@ export class DeviceJobsService {
       for (let attempt = 0; attempt < 5; attempt++) {
         const head = (await executions.pendingOfThing(trx, thingName, ns, 1))[0];
         if (!head || head.status === 'IN_PROGRESS') return head;
-        const job = await jobs.lockJob(trx, this.ctx.dialect, head.job_id);
+        const job = await jobs.shareJob(trx, this.ctx.dialect, head.job_id);
         const now = this.now();
         const inProgressDeadline = this.inProgressDeadline(job, now);
         const stepDeadline =
@@ -156,6 +160,7 @@ export class DeviceJobsService {
           to: 'IN_PROGRESS',
           now,
           announce: false,
+          counters: this.counters,
           changes: {
             started_at: now,
             ...(statusDetails !== undefined && { status_details: detailsJson(statusDetails) }),
@@ -240,7 +245,7 @@ export class DeviceJobsService {
     const expectedVersion = parseExpectedVersion(input.expectedVersion);
     const to = input.status as DeviceSettableStatus;
     const updated = await this.transitions.run(async (trx) => {
-      const job = await jobs.lockJob(trx, this.ctx.dialect, jobId);
+      const job = await jobs.shareJob(trx, this.ctx.dialect, jobId);
       const row = job && (await executions.findExecution(trx, jobId, thingName, input.executionNumber));
       if (!row || row.released_at === null) throw executionNotFound(jobId, thingName, input.executionNumber);
       if (expectedVersion !== undefined && expectedVersion !== row.version_number) {
@@ -249,10 +254,17 @@ export class DeviceJobsService {
       if (!canTransition('device-update', row.status, to)) throw illegalTransition(row, to);
       const now = this.now();
       const changes = this.updateChanges(row, job, to, now, statusDetails, input.stepTimeoutInMinutes);
-      const next = await applyTransition(trx, row, { cause: 'device-update', to, now, changes });
+      const next = await applyTransition(trx, row, {
+        cause: 'device-update',
+        to,
+        now,
+        changes,
+        counters: this.counters,
+      });
       if (!next) throw await this.lostRace(trx, row, expectedVersion ?? row.version_number);
       return next;
     });
+    if (this.counters === 'delta' && isTerminal(updated.status)) await this.completeIfDone(jobId);
     const job = input.includeJobDocument ? await jobs.findJob(this.ctx.db, jobId) : undefined;
     return {
       ...(input.includeJobExecutionState && { executionState: executionState(updated) }),
@@ -285,6 +297,21 @@ export class DeviceJobsService {
       step_deadline: step,
       timeout_at: earliest(inProgress, step),
     };
+  }
+
+  /**
+   * After a terminal device transition committed under the shared job lock (PostgreSQL): of
+   * several devices finishing at once none may see the others' uncommitted changes, but the last
+   * to commit sees every one of them here. The job then completes under its exclusive lock, once
+   * (completeIfDone is a compare-and-set). A crash before this line is made good by the scheduler,
+   * which folds left-over deltas and completes what is done (Scheduler.foldCounters).
+   */
+  private async completeIfDone(jobId: string): Promise<void> {
+    const job = await jobs.findJob(this.ctx.db, jobId);
+    if (!job || !jobs.looksDone(job)) return;
+    await this.ctx.db.transaction().execute(async (trx) => {
+      if (await jobs.lockJob(trx, this.ctx.dialect, jobId)) await jobs.completeIfDone(trx, jobId, this.now());
+    });
   }
 
   private async lostRace(trx: Executor, row: ExecutionRow, expected: number): Promise<ServiceError> {

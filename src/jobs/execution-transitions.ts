@@ -10,7 +10,7 @@ import {
   type TransitionCause,
 } from './execution-states.js';
 import { casUpdate, type ExecutionRow } from './executions.repository.js';
-import { addToCounters, completeIfDone } from './jobs.repository.js';
+import { addToCounters, completeIfDone, type CounterMode } from './jobs.repository.js';
 import type { JobExecutionsTable } from './jobs.tables.js';
 
 export interface TransitionRequest {
@@ -23,6 +23,12 @@ export interface TransitionRequest {
    * neither the pending set nor the head (spec 0.6, 5.6: nothing is published), so it passes false.
    */
   announce?: boolean;
+  /**
+   * `delta` when the caller holds the job only FOR SHARE (device transitions on PostgreSQL,
+   * issue 17): counters go to job_counter_deltas and the caller checks completion after commit
+   * (completeIfDone needs the exclusive lock to see every concurrent transition).
+   */
+  counters?: CounterMode;
 }
 
 /** Thrown only for a programming error: callers check the table first to give a good message. */
@@ -54,10 +60,11 @@ export async function applyTransition(
   const updated = { ...exec, ...changes, version_number: exec.version_number + 1 } as ExecutionRow;
   if (exec.status !== req.to) {
     const attempt = req.to === 'FAILED' || req.to === 'TIMED_OUT' ? { [req.to]: 1 } : {};
-    await addToCounters(trx, exec.job_id, { [exec.status]: -1, [req.to]: 1 }, attempt);
+    const mode = req.counters ?? 'row';
+    await addToCounters(trx, exec.job_id, { [exec.status]: -1, [req.to]: 1 }, attempt, mode);
     // The rollout engine's event and retry come before the completion check (a retry keeps the job open).
-    if (terminal) await afterTerminalTransition(trx, updated, req.now);
-    if (terminal) await completeIfDone(trx, exec.job_id, req.now);
+    if (terminal) await afterTerminalTransition(trx, updated, req.now, mode);
+    if (terminal && mode === 'row') await completeIfDone(trx, exec.job_id, req.now);
   }
   if (req.announce !== false && exec.status !== req.to) {
     await thingJobsChanged(trx, [exec.thing_name], exec.namespace_id, req.now);

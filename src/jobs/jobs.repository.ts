@@ -1,15 +1,17 @@
-import { sql, type Selectable, type Updateable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import { emitJobEvent } from '../scheduler/job-events.js';
 import type { Dialect, Executor } from '../store/database.js';
-import { COLUMN_OF, type ExecutionStatus } from './execution-states.js';
 import { jobSourcesOf, type JobStatus, type TargetSelection } from './job-states.js';
 import type { JobsTable, JobTargetsTable } from './jobs.tables.js';
+import { foldCounterDeltas, withUnfoldedCounters } from './job-counters.js';
 
 export type JobRow = Selectable<JobsTable>;
 export type JobTargetRow = Selectable<JobTargetsTable>;
 
+/** The job with its counters as of this read (deltas not folded yet included, issue 17). */
 export async function findJob(db: Executor, jobId: string): Promise<JobRow | undefined> {
-  return db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  const row = await db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  return row && (await withUnfoldedCounters(db, [row]))[0];
 }
 
 /**
@@ -19,13 +21,34 @@ export async function findJob(db: Executor, jobId: string): Promise<JobRow | und
  * writers on its single connection.)
  */
 export async function lockJob(db: Executor, dialect: Dialect, jobId: string): Promise<JobRow | undefined> {
-  return db
+  const row = await db
     .selectFrom('jobs')
     .selectAll()
     .where('job_id', '=', jobId)
     .$if(dialect === 'postgres', (q) => q.forUpdate())
     .executeTakeFirst();
+  // Holding the job exclusively: its counter deltas (issue 17) are all committed; fold them in.
+  return row && foldCounterDeltas(db, row);
 }
+
+/**
+ * Device transitions (issue 17): on PostgreSQL the job row FOR SHARE, so devices of one job do
+ * not queue behind each other, while exclusive lockers (cancel, delete, the scheduler) still wait
+ * for them and they for those. Counters change through deltas (CounterMode `delta`) and the job's
+ * completion is checked after commit (DeviceJobsService). On SQLite the same as lockJob.
+ */
+export async function shareJob(db: Executor, dialect: Dialect, jobId: string): Promise<JobRow | undefined> {
+  if (dialect !== 'postgres') return lockJob(db, dialect, jobId);
+  const row = await db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).forShare().executeTakeFirst();
+  return row && (await withUnfoldedCounters(db, [row]))[0];
+}
+
+/** Whether the counters say a SNAPSHOT job is done (spec 3.2): a hint; completeIfDone decides. */
+export const looksDone = (job: JobRow): boolean =>
+  jobSourcesOf('complete').includes(job.status) &&
+  job.target_selection === 'SNAPSHOT' &&
+  Number(job.n_queued) === 0 &&
+  Number(job.n_in_progress) === 0;
 
 /** Locks several jobs in id order (the one global order, so no deadlock between lockers). */
 export async function lockJobs(db: Executor, dialect: Dialect, jobIds: readonly string[]): Promise<JobRow[]> {
@@ -86,38 +109,7 @@ export async function setJobStatus(
   return r.numUpdatedRows > 0n;
 }
 
-/** The attempt counters kept apart from the per-thing ones (issue 15). */
-export const ATTEMPT_COLUMN = {
-  FAILED: 'n_failed_attempts',
-  TIMED_OUT: 'n_timed_out_attempts',
-  RETRY: 'n_retries',
-} as const;
-export type AttemptKind = keyof typeof ATTEMPT_COLUMN;
-
-/**
- * Adds to the per-status counters, which count things by their latest execution (a thing whose
- * execution is superseded by a retry or a new execution leaves its old status's counter), and to
- * the attempt counters; one UPDATE of the job row. The caller holds the job lock.
- */
-export async function addToCounters(
-  db: Executor,
-  jobId: string,
-  deltas: Partial<Record<ExecutionStatus, number>>,
-  attempts: Partial<Record<AttemptKind, number>> = {},
-): Promise<void> {
-  const set: Record<string, unknown> = {};
-  const columns: [string, number][] = [
-    ...(Object.entries(deltas) as [ExecutionStatus, number][]).map(([s, d]): [string, number] => [COLUMN_OF[s], d]),
-    ...(Object.entries(attempts) as [AttemptKind, number][]).map(([k, d]): [string, number] => [ATTEMPT_COLUMN[k], d]),
-  ];
-  for (const [col, d] of columns) if (d !== 0) set[col] = sql`${sql.ref(col)} + ${d}`;
-  if (Object.keys(set).length === 0) return;
-  await db
-    .updateTable('jobs')
-    .set(set as Updateable<JobsTable>)
-    .where('job_id', '=', jobId)
-    .execute();
-}
+export { addToCounters, ATTEMPT_COLUMN, type AttemptKind, type CounterMode } from './job-counters.js';
 
 /** spec 3.2: a SNAPSHOT job whose executions are all terminal is COMPLETED. */
 export async function completeIfDone(db: Executor, jobId: string, now: number): Promise<boolean> {
@@ -152,6 +144,7 @@ export async function jobIdsInStatus(db: Executor, status: JobStatus): Promise<s
 
 export async function deleteJobRow(db: Executor, jobId: string): Promise<void> {
   await db.deleteFrom('job_targets').where('job_id', '=', jobId).execute();
+  await db.deleteFrom('job_counter_deltas').where('job_id', '=', jobId).execute();
   await db.deleteFrom('jobs').where('job_id', '=', jobId).execute();
 }
 
@@ -212,11 +205,12 @@ export async function listJobRows(db: Executor, f: JobListFilter): Promise<JobRo
       .where('jobs.created_at', '<=', createdAt)
       .where((eb) => eb.or([eb('jobs.created_at', '<', createdAt), eb('jobs.job_id', '<', jobId)]));
   }
-  return q
+  const rows = await q
     .orderBy('jobs.created_at', 'desc')
     .orderBy('jobs.job_id', 'desc')
     .limit(f.limit + 1)
     .execute();
+  return withUnfoldedCounters(db, rows);
 }
 
 /** The id of the first existing group each job targets (JobSummary.thingGroupId). */

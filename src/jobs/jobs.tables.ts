@@ -106,9 +106,18 @@ export interface JobTemplatesTable {
   created_at: number;
 }
 
+/** Counter changes not yet folded into their job row (issue 17; migration 0011). */
+export interface JobCounterDeltasTable {
+  id: Generated<number>;
+  job_id: string;
+  counter: string;
+  delta: number;
+}
+
 declare module '../store/database.js' {
   interface Database {
     jobs: JobsTable;
+    job_counter_deltas: JobCounterDeltasTable;
     job_targets: JobTargetsTable;
     job_executions: JobExecutionsTable;
     job_templates: JobTemplatesTable;

@@ -1,3 +1,4 @@
+import { withUnfoldedCounters } from '../jobs/job-counters.js';
 import { newUuid } from '../ids.js';
 import type { ExecutionStatus } from '../jobs/execution-states.js';
 import type { ExecutionRow } from '../jobs/executions.repository.js';
@@ -113,7 +114,8 @@ const jobTopic = (jobId: string, op: string) => `$aws/events/job/${jobId}/${op}`
 const executionTopic = (jobId: string, op: string) => `$aws/events/jobExecution/${jobId}/${op}`;
 
 async function readJob(trx: Executor, jobId: string): Promise<JobRow | undefined> {
-  return trx.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  const row = await trx.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  return row && (await withUnfoldedCounters(trx, [row]))[0];
 }
 
 /** A job event about the job as it is now in this transaction. */

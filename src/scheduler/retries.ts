@@ -1,6 +1,6 @@
 import type { ExecutionRow } from '../jobs/executions.repository.js';
 import type { RetryConfig } from '../jobs/job-configs.js';
-import { addToCounters } from '../jobs/jobs.repository.js';
+import { addToCounters, type CounterMode } from '../jobs/jobs.repository.js';
 import type { Executor } from '../store/database.js';
 import { thingJobsChanged } from '../store/outbox.js';
 import { retryDue, type ChainFailures } from './rollout-math.js';
@@ -33,6 +33,7 @@ export async function queueRetryIfDue(
   trx: Executor,
   failed: ExecutionRow,
   now: number,
+  counters: CounterMode = 'row',
 ): Promise<ExecutionRow | undefined> {
   if (failed.status !== 'FAILED' && failed.status !== 'TIMED_OUT') return undefined;
   const job = await trx
@@ -77,7 +78,7 @@ export async function queueRetryIfDue(
     .returningAll()
     .executeTakeFirstOrThrow();
   // Counted as things (issue 15): the thing moves from its failure back to QUEUED; the attempt is counted apart.
-  await addToCounters(trx, failed.job_id, { [failed.status]: -1, QUEUED: 1 }, { RETRY: 1 });
+  await addToCounters(trx, failed.job_id, { [failed.status]: -1, QUEUED: 1 }, { RETRY: 1 }, counters);
   await thingJobsChanged(trx, [failed.thing_name], failed.namespace_id, now);
   return row;
 }

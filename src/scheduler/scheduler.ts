@@ -1,6 +1,7 @@
 import type { ServiceContext } from '../context.js';
 import { newUuid } from '../ids.js';
 import * as jobs from '../jobs/jobs.repository.js';
+import { jobsWithDeltas } from '../jobs/job-counters.js';
 import { planOf } from './job-plan.js';
 import { RolloutStep, type JobControls, type StepOutcome } from './rollout-engine.js';
 import * as repo from './rollout.repository.js';
@@ -10,6 +11,8 @@ import { timeOutDue } from './timeouts.js';
 const LEASE_MS = 60_000;
 /** A tick gives one job at most this many release batches, so one huge job cannot starve the rest. */
 const MAX_BATCHES_PER_JOB = 20;
+/** Jobs whose counter deltas one tick folds (the rest wait for the next tick). */
+const FOLD_JOBS_PER_TICK = 100;
 /**
  * The job concurrency limit (AWS "job-limits": jobs rolling out new executions). AWS's default
  * quota is not in the spec; ours is high enough never to stand in a self-hosted fleet's way and
@@ -81,7 +84,21 @@ export class Scheduler {
       }
     }
     result.timedOut = await timeOutDue(this.ctx, now);
+    await this.foldCounters(now);
     return result;
+  }
+
+  /**
+   * Issue 17: folds the counter deltas device transitions append on PostgreSQL into their job
+   * rows, and completes a job whose last device transition committed but whose process died
+   * before its after-commit completion check (DeviceJobsService.completeIfDone).
+   */
+  private async foldCounters(now: number): Promise<void> {
+    for (const jobId of await jobsWithDeltas(this.ctx.db, FOLD_JOBS_PER_TICK)) {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        if (await jobs.lockJob(trx, this.ctx.dialect, jobId)) await jobs.completeIfDone(trx, jobId, now);
+      });
+    }
   }
 
   private async tickJob(jobId: string, now: number, result: TickResult): Promise<void> {

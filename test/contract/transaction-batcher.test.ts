@@ -71,6 +71,7 @@ describe.each(DIALECTS)('TransactionBatcher on %s', (dialect) => {
 
   it('rolls back a failing unit alone and gives it its own error', async () => {
     const { batcher } = counting();
+    await put('b0', 0).execute(db);
     const outcomes = await Promise.allSettled([
       batcher.run((trx) => put('b1', 1).execute(trx)),
       batcher.run(async (trx) => {
@@ -80,13 +81,13 @@ describe.each(DIALECTS)('TransactionBatcher on %s', (dialect) => {
       // A constraint violation in the middle of a unit: its first write goes too.
       batcher.run(async (trx) => {
         await put('b3', 3).execute(trx);
-        await put('b1', 99).execute(trx);
+        await put('b0', 99).execute(trx);
       }),
       batcher.run((trx) => put('b4', 4).execute(trx)),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(new Error('unit 2 refuses'));
-    expect(await rows('b')).toEqual(['b1=1', 'b4=4']);
+    expect(await rows('b')).toEqual(['b0=0', 'b1=1', 'b4=4']);
   });
 
   it('lets each unit see the writes of the units before it, as if they had committed in turn', async () => {

@@ -3,6 +3,7 @@ import * as m0001 from './0001_registry.js';
 import * as m0002 from './0002_outbox.js';
 import * as m0003 from './0003_thing_types.js';
 import * as m0010 from './0010_jobs.js';
+import * as m0011 from './0011_counter_deltas.js';
 import * as m0020 from './0020_certificates.js';
 import * as m0021 from './0021_notifier.js';
 import * as m0022 from './0022_shared_ca.js';
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0002_outbox': m0002,
   '0003_thing_types': m0003,
   '0010_jobs': m0010,
+  '0011_counter_deltas': m0011,
   '0020_certificates': m0020,
   '0021_notifier': m0021,
   '0022_shared_ca': m0022,
