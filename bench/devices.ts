@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { resolveConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
+import { createPostgresDatabase } from '../test/helpers/postgres.js';
 import { profiled } from './lib/profile.js';
 import { DevicePool, percentile, split, wallNow } from './lib/device-pool.js';
 
@@ -24,6 +25,8 @@ const ECHO_ROUNDS = 3;
 // Devices run in their own processes (issue 17 item 5), never on the server's event loop.
 const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 2);
 
+// A fresh database on BENCH_DATABASE's server, dropped at the end, so runs never see each other's rows.
+const pgDatabase = process.env.BENCH_DATABASE ? await createPostgresDatabase(process.env.BENCH_DATABASE) : undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'fj-bench-devices-'));
 const config = resolveConfig({
   flags: {
@@ -33,7 +36,7 @@ const config = resolveConfig({
     deviceHttps: '127.0.0.1:0',
     logLevel: 'silent',
     deviceTopics: 'bench/{thing}/#',
-    ...(process.env.BENCH_DATABASE && { database: process.env.BENCH_DATABASE }),
+    ...(pgDatabase && { database: pgDatabase.url }),
   },
   env: {},
 });
@@ -137,3 +140,4 @@ console.log(JSON.stringify(result));
 await pool.stop();
 await server.stop();
 rmSync(dataDir, { recursive: true, force: true });
+await pgDatabase?.drop();

@@ -35,12 +35,13 @@ export async function lockJob(db: Executor, dialect: Dialect, jobId: string): Pr
  * Device transitions (issue 17): on PostgreSQL the job row FOR SHARE, so devices of one job do
  * not queue behind each other, while exclusive lockers (cancel, delete, the scheduler) still wait
  * for them and they for those. Counters change through deltas (CounterMode `delta`) and the job's
- * completion is checked after commit (DeviceJobsService). On SQLite the same as lockJob.
+ * completion is checked after commit (DeviceJobsService). The row's counters leave out unfolded
+ * deltas. On SQLite the same as lockJob.
  */
 export async function shareJob(db: Executor, dialect: Dialect, jobId: string): Promise<JobRow | undefined> {
   if (dialect !== 'postgres') return lockJob(db, dialect, jobId);
-  const row = await db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).forShare().executeTakeFirst();
-  return row && (await withUnfoldedCounters(db, [row]))[0];
+  // Device transitions read the job's configuration, never its counters: no deltas are added here.
+  return db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).forShare().executeTakeFirst();
 }
 
 /** Whether the counters say a SNAPSHOT job is done (spec 3.2): a hint; completeIfDone decides. */

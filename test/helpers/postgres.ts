@@ -9,7 +9,9 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createPostgresDatabase(): Promise<TestDatabase> {
+/** A fresh database on the server of `adminUrl` (the benches pass BENCH_DATABASE). */
+export async function createPostgresDatabase(adminUrl = PG_ADMIN_URL): Promise<TestDatabase> {
+  const PG_ADMIN_URL = adminUrl;
   const name = `fj_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
