@@ -18,8 +18,12 @@ export interface PhaseResult {
 export class DevicePool {
   private constructor(private readonly children: ChildProcess[]) {}
 
-  static async start(processes: number): Promise<DevicePool> {
-    const worker = fileURLToPath(new URL('./device-worker.ts', import.meta.url));
+  /** `worker`: the script each child runs (default bench/lib/device-worker.ts; bench/streams.ts has its own). */
+  static async start(
+    processes: number,
+    workerUrl = new URL('./device-worker.ts', import.meta.url),
+  ): Promise<DevicePool> {
+    const worker = fileURLToPath(workerUrl);
     const children = Array.from({ length: processes }, () =>
       fork(worker, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
@@ -45,7 +49,7 @@ export class DevicePool {
   }
 
   /** Runs one phase; `each(i)` gives child i its request. */
-  async phase(each: (i: number) => PhaseRequest): Promise<PhaseResult> {
+  async phase(each: (i: number) => PhaseRequest | Record<string, unknown>): Promise<PhaseResult> {
     const replies = await Promise.all(
       this.children.map((c, i) => {
         const reply = this.next(c);

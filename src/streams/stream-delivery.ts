@@ -25,6 +25,16 @@ export const DELIVERY_LIMITS = {
   maxBytesPerRequest: 131_072,
 } as const;
 
+/**
+ * Blocks are read in aligned windows of 128 KiB, and the last few windows read are kept (at most
+ * WINDOW_CACHE of them, 4 MiB, whatever the file sizes): devices fetching one file at once, or
+ * one block per request, share a read instead of each opening the file (AWS: "optimization for
+ * concurrent streaming requests when multiple devices request data blocks from the same stream
+ * file"). A file is never held whole unless it is smaller than that.
+ */
+export const WINDOW_BYTES = 128 * 1024;
+export const WINDOW_CACHE = 32;
+
 /** How long a stream's role and file checks, and a thing's right to a stream, are reused. */
 export const DEFAULT_DELIVERY_CACHE_MS = 5000;
 
@@ -89,6 +99,8 @@ export function selectBlocks(req: GetBlocksRequest, fileBlocks: number, max: num
 export class StreamDelivery {
   private readonly plans = new Map<string, Plan>();
   private readonly grants = new Map<string, number>();
+  /** blobId/window -> its bytes (insertion order = age; a hit moves to the end). */
+  private readonly windows = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -194,8 +206,8 @@ export class StreamDelivery {
   }
 
   /**
-   * Checks a GetStream request and yields its blocks (at most 128 KiB of them), each read by
-   * range from the object store: only the blocks of one request are ever in memory.
+   * Checks a GetStream request and yields its blocks (at most 128 KiB of them), read by range
+   * from the object store (in windows, see WINDOW_BYTES): never a whole file at once.
    */
   async getBlocks(thingName: string, streamId: string, req: GetBlocksRequest): Promise<AsyncIterable<Block>> {
     await this.authorize(thingName, streamId);
@@ -259,21 +271,41 @@ export class StreamDelivery {
     blockSize: number,
     blocks: number[],
   ): AsyncIterable<Block> {
-    // Consecutive blocks are read with one range request.
-    for (let i = 0; i < blocks.length;) {
-      let j = i;
-      while (j + 1 < blocks.length && blocks[j + 1] === blocks[j]! + 1) j++;
-      const first = blocks[i]!;
-      const last = blocks[j]!;
-      const start = first * blockSize;
-      const end = Math.min((last + 1) * blockSize, file.size) - 1;
-      const bytes = await collect(await this.deps.objects.openBody(meta, { start, end }), end - start + 1);
-      for (let b = first; b <= last; b++) {
-        const from = (b - first) * blockSize;
-        yield { fileId: file.fileId, blockId: b, data: bytes.subarray(from, Math.min(from + blockSize, bytes.length)) };
-      }
-      i = j + 1;
+    for (const b of blocks) {
+      const start = b * blockSize;
+      const end = Math.min(start + blockSize, file.size);
+      yield { fileId: file.fileId, blockId: b, data: await this.bytes(meta, start, end) };
     }
+  }
+
+  /** Bytes [start, end) of an object version, from its windows. */
+  private async bytes(meta: ObjectMeta, start: number, end: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (let w = Math.floor(start / WINDOW_BYTES); w * WINDOW_BYTES < end; w++) {
+      const window = await this.window(meta, w);
+      const from = Math.max(start - w * WINDOW_BYTES, 0);
+      const to = Math.min(end - w * WINDOW_BYTES, window.length);
+      parts.push(window.subarray(from, to));
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** One window, read by range from the object store (one range request) or taken from the cache. */
+  private window(meta: ObjectMeta, w: number): Promise<Buffer> {
+    const key = `${meta.blobId!}/${w}`;
+    let bytes = this.windows.get(key);
+    if (bytes) {
+      this.windows.delete(key);
+    } else {
+      const start = w * WINDOW_BYTES;
+      const end = Math.min(start + WINDOW_BYTES, meta.size) - 1;
+      bytes = this.deps.objects.openBody(meta, { start, end }).then((body) => collect(body, end - start + 1));
+      // A failed read is not kept.
+      bytes.catch(() => this.windows.delete(key));
+      while (this.windows.size >= WINDOW_CACHE) this.windows.delete(this.windows.keys().next().value!);
+    }
+    this.windows.set(key, bytes);
+    return bytes;
   }
 }
 
