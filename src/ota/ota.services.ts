@@ -15,6 +15,8 @@ import { OtaUpdatesService } from './ota.service.js';
 export interface OtaServices {
   updates: OtaUpdatesService;
   worker: OtaWorker;
+  /** Another worker on the same database, as another replica runs (tests of the claiming). */
+  newWorker(): OtaWorker;
 }
 
 export interface OtaDeps {
@@ -29,13 +31,15 @@ export interface OtaDeps {
 
 export function createOtaServices(ctx: ServiceContext, deps: OtaDeps): OtaServices {
   deps.tags.registerResourceType('otaupdate', async (db, id) => (await findUpdate(db, id)) !== undefined);
-  const worker = new OtaWorker(ctx, {
-    iam: deps.iam,
-    jobs: deps.jobs.jobs,
-    objects: () => deps.objects.objects,
-    signer: new OtaSigner(ctx, deps.signing),
-    streams: deps.streams,
-  });
+  const newWorker = (): OtaWorker =>
+    new OtaWorker(ctx, {
+      iam: deps.iam,
+      jobs: deps.jobs.jobs,
+      objects: () => deps.objects.objects,
+      signer: new OtaSigner(ctx, deps.signing),
+      streams: deps.streams,
+    });
+  const worker = newWorker();
   const updates = new OtaUpdatesService(ctx, {
     tags: deps.tags,
     jobLifecycle: deps.jobs.jobLifecycle,
@@ -53,5 +57,5 @@ export function createOtaServices(ctx: ServiceContext, deps: OtaDeps): OtaServic
       );
     }
   });
-  return { updates, worker };
+  return { updates, worker, newWorker };
 }
