@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CreateThingCommand, DescribeJobCommand, GetOTAUpdateCommand, type IoTClient } from '@aws-sdk/client-iot';
+import {
+  CreateThingCommand,
+  DeleteOTAUpdateCommand,
+  DescribeJobCommand,
+  GetOTAUpdateCommand,
+  type IoTClient,
+} from '@aws-sdk/client-iot';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutSigningProfileCommand, SignerClient } from '@aws-sdk/client-signer';
@@ -104,6 +110,17 @@ describe.each(DIALECTS)('OTA worker replicas (%s)', (dialect) => {
   });
   afterAll(async () => {
     await t?.stop();
+  });
+
+  it('DeleteOTAUpdate of an update still being built is a VersionConflictException', async () => {
+    await insert('pending-1');
+    const err = await iot.send(new DeleteOTAUpdateCommand({ otaUpdateId: 'pending-1' })).catch((e: Error) => e);
+    expect(err).toMatchObject({
+      name: 'VersionConflictException',
+      $metadata: { httpStatusCode: 409 },
+      message: 'OTA update pending-1 is CREATE_PENDING; delete it when it is CREATE_COMPLETE or CREATE_FAILED.',
+    });
+    await repo.deleteUpdate(t.server.services.ctx.db, 'pending-1');
   });
 
   it('two replicas ticking at once: one builds the update, once (one signing job, one job)', async () => {
