@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { decodeCbor, encodeCbor } from '../../src/protocols/mqtt/cbor.js';
 import { connectDevice, portOf, provisionDevice, type Device } from '../helpers/devices.js';
+import { DIALECTS } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { allowRead, iotTrust, StreamFixture } from '../helpers/streams.js';
 
@@ -57,7 +58,7 @@ const closed = (client: MqttClient): Promise<void> =>
  * them (one block per request, a bitmap of the blocks still needed, client token "rdy"), and the
  * JSON ones as the developer guide and AWS's MQTT file streams library (MQTTFileDownloader.c) write them.
  */
-describe('streams over MQTT', () => {
+describe.each(DIALECTS)('streams over MQTT on %s', (dialect) => {
   let t: TestServer;
   let clock: FakeClock;
   let iot: IoTClient;
@@ -108,7 +109,7 @@ describe('streams over MQTT', () => {
 
   beforeAll(async () => {
     clock = new FakeClock(Date.now());
-    t = await startTestServer({ clock });
+    t = await startTestServer({ clock, dialect });
     iot = t.iot();
     fx = new StreamFixture(t);
     await fx.bucket('firmware');
@@ -269,6 +270,13 @@ describe('streams over MQTT', () => {
     expect(await rejected(c1, in1, `${fw}/get/cbor`, { f: 0, l: 256, b: new Uint8Array(8) })).toMatchObject({
       o: 'InvalidRequest',
     });
+
+    // A storage failure: InternalError, with nothing of the failure in the message.
+    const objects = t.server.services.objects.objects;
+    const failing = vi.spyOn(objects, 'openBody').mockRejectedValueOnce(new Error('disk gone at /var/x'));
+    const internal = await rejected(c1, in1, get.replace(/get\/json$/, 'get/cbor'), { f: 3, l: 4096, o: 1280 });
+    failing.mockRestore();
+    expect(internal).toEqual({ o: 'InternalError', m: 'An internal error occurred.' });
 
     // The object behind a stream file without a version changed: ETagMismatch.
     await fx.put('firmware', 'latest.bin', Buffer.from('second'));
