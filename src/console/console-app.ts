@@ -9,6 +9,7 @@ import { CSRF_HEADER, parseCookies, SESSION_COOKIE, sendConsoleError, sendJson }
 import { registerIamRoutes } from './routes/iam.routes.js';
 import { registerJobsRoutes } from './routes/jobs.routes.js';
 import { registerObjectsRoutes } from './routes/objects.routes.js';
+import { registerOtaRoutes } from './routes/ota.routes.js';
 import { registerRegistryRoutes } from './routes/registry.routes.js';
 import { registerSessionRoutes } from './routes/session.routes.js';
 import { registerSigningRoutes } from './routes/signing.routes.js';
@@ -79,6 +80,7 @@ function registerApi(api: FastifyInstance, deps: ConsoleDeps): void {
   registerIamRoutes(api, deps);
   registerObjectsRoutes(api, deps);
   registerSigningRoutes(api, deps);
+  registerOtaRoutes(api, deps);
   // Anything else under /console/api is a clear 404 (after the sign-in check above).
   api.all('/*', async () => {
     throw new ServiceError('ResourceNotFound', 'No console API route matches this request.');

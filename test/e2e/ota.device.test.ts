@@ -12,7 +12,7 @@ import { createSign, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCodeSigningMaterial } from '../../src/signing/generated-material.js';
 import { provisionDevice } from '../helpers/devices.js';
-import { OtaDevice, type OtaDeviceOptions } from '../helpers/ota-device.js';
+import { OtaDevice, otaRoleTrust, type OtaDeviceOptions } from '../helpers/ota-device.js';
 import { DIALECTS } from '../helpers/postgres.js';
 import { startTestServer, TEST_REGION, type TestServer } from '../helpers/server.js';
 import { ACCOUNT, allowRead, StreamFixture } from '../helpers/streams.js';
@@ -41,22 +41,6 @@ import { ACCOUNT, allowRead, StreamFixture } from '../helpers/streams.js';
 const v = (major: number, minor: number, build: number) => ({ major, minor, build });
 const CERT_ON_DEVICE = 'codesign.crt';
 
-/** The OTA role: read the firmware bucket; trusted by the IoT service for this account's resources. */
-const otaTrust = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { Service: 'iot.amazonaws.com' },
-      Action: 'sts:AssumeRole',
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': ACCOUNT },
-        ArnLike: { 'aws:SourceArn': `arn:aws:iot:${TEST_REGION}:${ACCOUNT}:*` },
-      },
-    },
-  ],
-});
-
 describe.each(DIALECTS)('FreeRTOS OTA device on %s', (dialect) => {
   let t: TestServer;
   let iot: IoTClient;
@@ -81,7 +65,7 @@ describe.each(DIALECTS)('FreeRTOS OTA device on %s', (dialect) => {
     fx = new StreamFixture(t);
     await fx.bucket('firmware');
     version = await fx.put('firmware', 'fw/app.bin', image);
-    role = await fx.role('ota-role', otaTrust, allowRead('arn:aws:s3:::firmware/*'));
+    role = await fx.role('ota-role', otaRoleTrust(ACCOUNT, TEST_REGION), allowRead('arn:aws:s3:::firmware/*'));
     // A profile without signingMaterial: the server makes its key pair and certificate (fleetjobs).
     await signer.send(
       new PutSigningProfileCommand({

@@ -468,3 +468,23 @@ export class OtaDevice {
     });
   }
 }
+
+/**
+ * A trust policy for an OTA update's role (CreateOTAUpdate roleArn): the IoT service may assume it for
+ * this account's resources (the update, its stream and its job), with the confused-deputy conditions.
+ */
+export const otaRoleTrust = (account: string, region: string): string =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'iot.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:aws:iot:${region}:${account}:*` },
+        },
+      },
+    ],
+  });

@@ -1,6 +1,7 @@
 import type { Session } from './api/types';
 import { BucketPage } from './pages/BucketPage';
 import { CreateJobWizard } from './pages/create-job/CreateJobWizard';
+import { CreateOtaPage } from './pages/create-job/CreateOtaPage';
 import { FilesPage } from './pages/FilesPage';
 import { GroupDetailPage } from './pages/GroupDetailPage';
 import { GroupsPage } from './pages/GroupsPage';
@@ -18,6 +19,7 @@ export function Routes({ path, session }: { path: string; session: Session }) {
   let p: Record<string, string> | undefined;
   if (match('/jobs', path)) return <JobsListPage />;
   if (match('/jobs/new', path)) return <CreateJobWizard session={session} />;
+  if (match('/jobs/new-ota', path)) return <CreateOtaPage />;
   if ((p = match('/jobs/:jobId', path))) return <JobDetailPage key={p.jobId} jobId={p.jobId!} />;
   if (match('/things', path)) return <ThingsPage />;
   if ((p = match('/things/:thingName', path))) return <ThingDetailPage key={p.thingName} thingName={p.thingName!} />;

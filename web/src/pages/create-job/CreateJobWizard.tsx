@@ -99,6 +99,10 @@ export function CreateJobWizard({ session }: { session: Session }) {
   return (
     <section aria-labelledby="wizard-title">
       <h1 id="wizard-title">Create a job</h1>
+      <p className="hint">
+        Devices running the FreeRTOS OTA agent? <a href="#/jobs/new-ota">Create an OTA update</a> instead: the server
+        signs the image, streams it and makes the AFR_OTA job.
+      </p>
       <ol className="steps" aria-label="Steps">
         {STEPS.map((label, i) => (
           <li key={label} aria-current={i === step ? 'step' : undefined} className={i < step ? 'done' : ''}>
