@@ -84,12 +84,7 @@ describe('the web console in a browser: an OTA update', () => {
     await page.getByLabel('Code-signing profile').selectOption('freertos_ecdsa');
     await page.getByLabel('Role').selectOption({ label: 'ota-web' });
     await b.screenshot('ota-01-form');
-    await page.getByRole('button', { name: 'Create OTA update' }).click();
-
-    // Signed, streamed and made into a job: the page is the job's.
-    await page.waitForURL(/#\/jobs\/AFR_OTA-fw-1-0-0$/);
-    await page.getByRole('heading', { name: /AFR_OTA-fw-1-0-0/ }).waitFor();
-
+    // The device is online and waiting, as a fleet is; it learns of the job from notify-next.
     const device = new OtaDevice({
       mqttUrl: t.server.endpoints.mqtt!,
       thingName: dev.thingName,
@@ -100,7 +95,15 @@ describe('the web console in a browser: an OTA update', () => {
       version: { major: 0, minor: 9, build: 2 },
       imageVersion: { major: 1, minor: 0, build: 0 },
     });
-    const outcome = await device.run();
+    const running = device.run();
+    await device.idle;
+    await page.getByRole('button', { name: 'Create OTA update' }).click();
+
+    // Signed, streamed and made into a job: the page is the job's.
+    await page.waitForURL(/#\/jobs\/AFR_OTA-fw-1-0-0$/);
+    await page.getByRole('heading', { name: /AFR_OTA-fw-1-0-0/ }).waitFor();
+
+    const outcome = await running;
     expect(outcome).toMatchObject({ jobId: 'AFR_OTA-fw-1-0-0', result: 'SUCCEEDED', verified: true });
     expect(outcome.image!.equals(image)).toBe(true);
     const rows = page.getByRole('table', { name: 'Executions of job AFR_OTA-fw-1-0-0' }).getByRole('row');

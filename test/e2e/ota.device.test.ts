@@ -151,9 +151,12 @@ describe.each(DIALECTS)('FreeRTOS OTA device on %s', (dialect) => {
     'MQTT %s: downloads in blocks (%i per request, %i bytes), verifies with the profile certificate, reports SUCCEEDED',
     async (format, blocksPerRequest, blockSize) => {
       const d = await device(`ota-${format}`, { format, blocksPerRequest, blockSize });
+      // Online first, as a fleet is: the device learns of the job from notify-next.
+      const running = d.run();
+      await d.idle;
       const { jobId } = await createUpdate(`fw-${format}-${dialect}`, `ota-${format}-${dialect}`);
       expect(jobId).toBe(`AFR_OTA-fw-${format}-${dialect}`);
-      const outcome = await d.run();
+      const outcome = await running;
       expect(outcome).toMatchObject({
         jobId,
         result: 'SUCCEEDED',
@@ -221,12 +224,14 @@ describe.each(DIALECTS)('FreeRTOS OTA device on %s', (dialect) => {
 
   it('HTTP: downloads the presigned update_data_url in ranged blocks and reports SUCCEEDED', async () => {
     const d = await device('ota-http', { protocol: 'HTTP' });
+    const running = d.run();
+    await d.idle;
     const { jobId, streamName } = await createUpdate(`fw-http-${dialect}`, `ota-http-${dialect}`, {
       protocols: ['HTTP'],
       awsJobPresignedUrlConfig: { expiresInSec: 300 },
     });
     expect(streamName).toBeUndefined();
-    const outcome = await d.run();
+    const outcome = await running;
     expect(outcome).toMatchObject({
       jobId,
       result: 'SUCCEEDED',

@@ -134,6 +134,9 @@ export class OtaDevice {
   private image?: Buffer;
   private verified = false;
   private settle!: { resolve: (o: OtaOutcome) => void; reject: (e: Error) => void };
+  private markIdle!: () => void;
+  /** Resolves once the device asked for its next job and was told there is none (it waits for notify-next). */
+  readonly idle: Promise<void> = new Promise((resolve) => (this.markIdle = resolve));
   private readonly done: Promise<OtaOutcome>;
   private readonly opts: Required<Omit<OtaDeviceOptions, 'clientId'>> & { clientId: string };
 
@@ -262,6 +265,7 @@ export class OtaDevice {
     const job = parseJobMessage(JSON.parse(raw.toString('utf8')), this.opts.signatureKey);
     if (!job) {
       this.note('no job queued; waiting for notify-next');
+      this.markIdle();
       return;
     }
     // A document for the job already under way (notify-next after $next/get) changes nothing.
