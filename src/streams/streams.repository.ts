@@ -54,7 +54,10 @@ export async function listStreamRows(
     .execute();
 }
 
-/** The documents of the jobs a thing has a pending (QUEUED or IN_PROGRESS) execution of. */
+/**
+ * The documents of the jobs a thing has a pending (QUEUED or IN_PROGRESS) execution of that may
+ * name a stream (the text mentions `streamname`; the caller parses them).
+ */
 export async function pendingJobDocuments(db: Executor, thingName: string): Promise<string[]> {
   const rows = await db
     .selectFrom('job_executions')
@@ -62,6 +65,7 @@ export async function pendingJobDocuments(db: Executor, thingName: string): Prom
     .select('jobs.document')
     .where('job_executions.thing_name', '=', thingName)
     .where('job_executions.status', 'in', PENDING_STATUSES)
+    .where('jobs.document', 'like', '%streamname%')
     .limit(100)
     .execute();
   return rows.map((r) => r.document);
