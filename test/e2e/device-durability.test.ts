@@ -46,6 +46,12 @@ import { TEST_REGION } from '../helpers/server.js';
  * - the devices reconnect and finish; every job completes once ($aws/events/job/+/completed,
  *   allowed to a watcher thing by --device-topics) and every device that was connected heard the
  *   notify-next naming the second job after finishing the first.
+ *
+ * What it can catch (tried by hand on SQLite): a TransactionBatcher that answers devices 20 ms before
+ * its COMMIT failed 2 runs of 2 (an acknowledged SUCCEEDED stored as IN_PROGRESS); one that answers
+ * inside the transaction, a turn or 1 ms before the COMMIT, passed 9 runs of 9: the reply leaves the
+ * broker only after the COMMIT of the same turn, or the test's SIGKILL lands later than that. kill -9
+ * leaves the operating system's page cache intact, so this does not test synchronous=FULL (power loss).
  */
 const N = 60;
 const STEPS = 4;
@@ -309,10 +315,10 @@ class Watcher {
     this.client = client;
   }
 
-  allCompleted(): Promise<void> {
+  allCompleted(jobIds: readonly string[]): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
-        if (JOBS.every((j) => this.completed.includes(j))) resolve();
+        if (jobIds.every((j) => this.completed.includes(j))) resolve();
       };
       this.listeners.push(check);
       check();
@@ -452,6 +458,7 @@ describe.each(DIALECTS)('kill -9 in the middle of device transitions (%s)', (dia
     log(`${at()}: all ${acknowledged} acknowledged transitions stored`);
 
     // 2. Counters: each thing once, by its execution's stored status.
+    const completedBeforeRestart: string[] = [];
     for (const jobId of JOBS) {
       const summaries: JobExecutionSummaryForJob[] = [];
       let nextToken: string | undefined;
@@ -463,7 +470,9 @@ describe.each(DIALECTS)('kill -9 in the middle of device transitions (%s)', (dia
       expect(new Set(summaries.map((s) => s.thingArn)).size).toBe(N);
       expect(summaries).toHaveLength(N);
       const count = (status: string) => summaries.filter((s) => s.jobExecutionSummary?.status === status).length;
-      const details = (await iot.send(new DescribeJobCommand({ jobId }))).job!.jobProcessDetails!;
+      const job = (await iot.send(new DescribeJobCommand({ jobId }))).job!;
+      if (job.status === 'COMPLETED') completedBeforeRestart.push(jobId);
+      const details = job.jobProcessDetails!;
       expect(details, jobId).toMatchObject({
         numberOfQueuedThings: count('QUEUED'),
         numberOfInProgressThings: count('IN_PROGRESS'),
@@ -505,7 +514,10 @@ describe.each(DIALECTS)('kill -9 in the middle of device transitions (%s)', (dia
       }),
     );
     await within(WAIT_MS + 10_000, 'devices finishing', finished);
-    await within(WAIT_MS, 'completion events', watcher.allCompleted());
+    // A job done before the crash (not expected at KILL_FRACTION 0.4) may have announced its
+    // completion while no watcher was connected.
+    const toComplete = JOBS.filter((j) => !completedBeforeRestart.includes(j));
+    await within(WAIT_MS, 'completion events', watcher.allCompleted(toComplete));
     log(`${at()}: all devices finished, both jobs completed`);
 
     expect(devices.flatMap((d) => d.errors)).toEqual([]);
@@ -520,7 +532,12 @@ describe.each(DIALECTS)('kill -9 in the middle of device transitions (%s)', (dia
         numberOfInProgressThings: 0,
       });
     }
-    expect([...watcher.completed].sort()).toEqual([...JOBS]);
+    // Completed exactly once: one event per job (none repeated by an outbox row published twice).
+    for (const jobId of JOBS) {
+      const events = watcher.completed.filter((j) => j === jobId).length;
+      if (completedBeforeRestart.includes(jobId)) expect(events, jobId).toBeLessThanOrEqual(1);
+      else expect(events, jobId).toBe(1);
+    }
     // Every device heard the second job named after it finished the first, unless the crash took
     // that message (checked above in the notifier's record instead).
     const unnotified = devices.filter((d) => !heldBack.includes(d) && !d.notified.includes(JOBS[1]));
