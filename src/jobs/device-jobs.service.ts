@@ -15,6 +15,8 @@ import {
   executionState,
   illegalTransition,
   NEXT,
+  PENDING_LIST_LIMIT,
+  PENDING_LIST_LIMIT_SCHEDULED,
   parseExpectedVersion,
   STEP_TIMEOUT,
   versionMismatch,
@@ -49,6 +51,9 @@ export type {
 
 const minutes = (n: number): number => n * 60_000;
 
+type JobCache = Map<string, Promise<JobRow | undefined>>;
+type PendingState = { pending: { IN_PROGRESS?: Summary[]; QUEUED?: Summary[] }; head?: DeviceExecution };
+
 /** The device side of executions (spec 4, 5.1, 5.3-5.6); the MQTT and HTTPS transports call this. */
 export class DeviceJobsService {
   renderDocumentForDevice: DocumentRenderer = (job) => job.document;
@@ -78,12 +83,12 @@ export class DeviceJobsService {
     };
   }
 
-  private async execution(row: ExecutionRow, withDocument: boolean): Promise<DeviceExecution> {
+  private async execution(row: ExecutionRow, withDocument: boolean, jobCache?: JobCache): Promise<DeviceExecution> {
     const details = detailsOf(row);
     const left = secondsBeforeTimeout(row, this.now());
     let jobDocument: string | undefined;
     if (withDocument) {
-      const job = await jobs.findJob(this.ctx.db, row.job_id);
+      const job = await this.jobOf(row.job_id, jobCache);
       if (job) jobDocument = await this.documentFor(job, row.thing_name);
     }
     return {
@@ -114,11 +119,45 @@ export class DeviceJobsService {
   }
 
   /** What notify / notify-next announce (spec 5.6); the notifier calls this after a change. */
-  async pendingState(
-    thingName: string,
-    namespaceId?: string,
-  ): Promise<{ pending: { IN_PROGRESS?: Summary[]; QUEUED?: Summary[] }; head?: DeviceExecution }> {
+  async pendingState(thingName: string, namespaceId?: string): Promise<PendingState> {
     const rows = await executions.pendingList(this.ctx.db, thingName, namespaceId ?? '');
+    return this.stateOf(rows, new Map());
+  }
+
+  /**
+   * pendingState of many things at once, for the notifier's batches (issue 17): the pending
+   * executions of all of them in one query and each job read once, instead of two queries a thing.
+   */
+  async pendingStates(keys: readonly { thingName: string; namespaceId?: string }[]): Promise<PendingState[]> {
+    const rows = await executions.pendingOfThings(
+      this.ctx.db,
+      keys.map((k) => k.thingName),
+      PENDING_LIST_LIMIT_SCHEDULED,
+    );
+    const byKey = new Map<string, ExecutionRow[]>();
+    for (const r of rows) {
+      const key = JSON.stringify([r.thing_name, r.namespace_id]);
+      byKey.set(key, [...(byKey.get(key) ?? []), r]);
+    }
+    const long = [...byKey.values()].filter((list) => list.length > PENDING_LIST_LIMIT);
+    const scheduled = await executions.scheduledAmong(
+      this.ctx.db,
+      long.flatMap((list) => list.map((r) => r.job_id)),
+    );
+    const jobCache = new Map<string, Promise<JobRow | undefined>>();
+    return Promise.all(
+      keys.map((k) => {
+        let list = byKey.get(JSON.stringify([k.thingName, k.namespaceId ?? ''])) ?? [];
+        // spec 3.9, 7: 15 only when one of them comes from a job with a schedulingConfig.
+        if (list.length > PENDING_LIST_LIMIT && !list.some((r) => scheduled.has(r.job_id))) {
+          list = list.slice(0, PENDING_LIST_LIMIT);
+        }
+        return this.stateOf(list, jobCache);
+      }),
+    );
+  }
+
+  private async stateOf(rows: ExecutionRow[], jobCache: JobCache): Promise<PendingState> {
     const inProgress = rows.filter((r) => r.status === 'IN_PROGRESS').map((r) => this.summary(r));
     const queued = rows.filter((r) => r.status === 'QUEUED').map((r) => this.summary(r));
     const head = rows[0];
@@ -127,7 +166,7 @@ export class DeviceJobsService {
         ...(inProgress.length > 0 && { IN_PROGRESS: inProgress }),
         ...(queued.length > 0 && { QUEUED: queued }),
       },
-      ...(head !== undefined && { head: await this.headForNotify(head) }),
+      ...(head !== undefined && { head: await this.headForNotify(head, jobCache) }),
     };
   }
 
@@ -183,13 +222,21 @@ export class DeviceJobsService {
   }
 
   /** notify-next goes out even when the document is withheld (or cannot be rendered): then without it. */
-  private async headForNotify(head: ExecutionRow): Promise<DeviceExecution> {
+  private async headForNotify(head: ExecutionRow, jobCache: JobCache): Promise<DeviceExecution> {
     try {
-      return await this.execution(head, true);
+      return await this.execution(head, true, jobCache);
     } catch (err) {
       if (err instanceof ServiceError) return this.execution(head, false);
       throw err;
     }
+  }
+
+  /** Each job read once per notifier batch; documents are still rendered per thing (placeholders). */
+  private jobOf(jobId: string, cache: JobCache | undefined): Promise<JobRow | undefined> {
+    if (!cache) return jobs.findJob(this.ctx.db, jobId);
+    let job = cache.get(jobId);
+    if (!job) cache.set(jobId, (job = jobs.findJob(this.ctx.db, jobId)));
+    return job;
   }
 
   private inProgressDeadline(job: JobRow | undefined, now: number): number | null {

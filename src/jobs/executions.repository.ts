@@ -88,6 +88,51 @@ export async function pendingList(db: Executor, thingName: string, namespaceId: 
   return scheduled ? rows : rows.slice(0, PENDING_LIST_LIMIT);
 }
 
+/**
+ * The first `limit` released pending executions of each of many things, in pendingOfThing's
+ * order, in one query (the notifier announces a batch of things at once, issue 17). Rows of a
+ * thing's other namespaces come too; callers keep the (thing, namespace) pairs they asked for.
+ */
+export async function pendingOfThings(
+  db: Executor,
+  thingNames: readonly string[],
+  limit: number,
+): Promise<ExecutionRow[]> {
+  if (thingNames.length === 0) return [];
+  const ranked = db
+    .selectFrom('job_executions')
+    .selectAll()
+    .select(
+      sql<number>`row_number() over (partition by thing_name, namespace_id order by case when status = 'IN_PROGRESS' then 0 else 1 end, queued_at, id)`.as(
+        'pending_rank',
+      ),
+    )
+    .where('thing_name', 'in', [...new Set(thingNames)])
+    .where('status', 'in', PENDING_STATUSES)
+    .where('released_at', 'is not', null);
+  const rows = await db
+    .selectFrom(ranked.as('r'))
+    .selectAll()
+    .where('pending_rank', '<=', limit)
+    .orderBy('thing_name')
+    .orderBy('namespace_id')
+    .orderBy('pending_rank')
+    .execute();
+  return rows.map(({ pending_rank: _rank, ...row }) => row as ExecutionRow);
+}
+
+/** Whether any of these jobs has a schedulingConfig (spec 3.9: pending lists of 15). */
+export async function scheduledAmong(db: Executor, jobIds: readonly string[]): Promise<Set<string>> {
+  if (jobIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('jobs')
+    .select('job_id')
+    .where('job_id', 'in', [...new Set(jobIds)])
+    .where('scheduling_config', 'is not', null)
+    .execute();
+  return new Set(rows.map((r) => r.job_id));
+}
+
 /** All pending executions of a thing, every namespace (thing deletion). */
 export async function allPendingOfThing(db: Executor, thingName: string): Promise<ExecutionRow[]> {
   return pendingOfThing(db, thingName, undefined, Number.MAX_SAFE_INTEGER, 'all');

@@ -85,6 +85,7 @@ export function instrumentDeviceJobs(api: DeviceJobsApi, protocol: 'mqtt' | 'htt
     describeJobExecution: timed(o.describeJobExecution, api.describeJobExecution.bind(api)),
     updateJobExecution: timed(o.updateJobExecution, api.updateJobExecution.bind(api)),
     pendingState: api.pendingState.bind(api),
+    pendingStates: api.pendingStates.bind(api),
   };
 }
 

@@ -29,6 +29,9 @@ export interface NotifierOptions {
 
 const CONCURRENCY = 16;
 
+type PendingState = Awaited<ReturnType<DeviceJobsApi['pendingState']>>;
+const namespaceOf = (key: repo.ThingKey): string | undefined => (key.namespaceId === '' ? undefined : key.namespaceId);
+
 /**
  * Publishes from the outbox (DESIGN.md rule 5), at least once: a row is deleted only after what
  * it caused was handed to the broker, in the same commit that records the announced state. For
@@ -121,14 +124,16 @@ export class Notifier {
     await repo.releaseRows(this.o.db, others, now + 250);
     const done: repo.Announced[] = [];
     const failed: repo.ThingKey[] = [];
+    const states = jobs && mine.length > 0 ? await this.readStates(jobs, mine.map(keyOf)) : [];
     for (let i = 0; i < mine.length; i += CONCURRENCY) {
       await Promise.all(
-        mine.slice(i, i + CONCURRENCY).map(async (g) => {
+        mine.slice(i, i + CONCURRENCY).map(async (g, k) => {
           const key = keyOf(g);
           const last = byKey.get(JSON.stringify([key.thingName, key.namespaceId]))!;
           try {
-            const state = await this.announce(jobs!, key, last);
-            done.push({ ...key, state, rowIds: g.map((r) => r.id) });
+            const state = states[i + k];
+            if (!state) throw new Error('the pending jobs of this thing could not be read');
+            done.push({ ...key, state: await this.announce(key, last, state), rowIds: g.map((r) => r.id) });
           } catch (err) {
             this.o.logger.error(
               { err, thingName: key.thingName },
@@ -143,10 +148,19 @@ export class Notifier {
     await repo.unleaseThings(this.o.db, failed);
   }
 
+  /** One read of the whole batch's pending executions (issue 17); on failure, none (all retried). */
+  private async readStates(jobs: DeviceJobsApi, keys: repo.ThingKey[]): Promise<(PendingState | undefined)[]> {
+    try {
+      return await jobs.pendingStates(keys.map((k) => ({ thingName: k.thingName, namespaceId: namespaceOf(k) })));
+    } catch (err) {
+      this.o.logger.error({ err }, 'reading the pending jobs of a batch of things failed; they stay for a retry');
+      return [];
+    }
+  }
+
   /** Publishes what changed since `last` (spec 5.6) and returns the new announced state. */
-  private async announce(jobs: DeviceJobsApi, key: repo.ThingKey, last: repo.NotifyState): Promise<repo.NotifyState> {
+  private async announce(key: repo.ThingKey, last: repo.NotifyState, state: PendingState): Promise<repo.NotifyState> {
     const { thingName, namespaceId } = key;
-    const state = await jobs.pendingState(thingName, namespaceId === '' ? undefined : namespaceId);
     const next = { pending_key: pendingKey(state), head_key: headKey(state) };
     const timestamp = epochSeconds(this.o.clock.now());
     if (next.pending_key !== last.pending_key) {

@@ -23,6 +23,34 @@ describe.each(DIALECTS)('DeviceJobsService on %s', (dialect) => {
   const job = (id: string, extra: Record<string, unknown> = {}) =>
     f.jobs.createJob({ jobId: `${id}-${n}`, targets: [thingArn(f, thing())], document: doc(n), ...extra });
 
+  it('reads the pending state of a batch of things as it reads each one (the notifier, issue 17)', async () => {
+    const names = ['a', 'b', 'c', 'd'].map((x) => `${thing()}-${x}`);
+    for (const thingName of names) await f.things.createThing({ thingName });
+    const [a, b, c, d] = names as [string, string, string, string];
+    await f.jobs.createJob({
+      jobId: `B1-${n}`,
+      targets: [thingArn(f, a), thingArn(f, b), thingArn(f, c)],
+      document: doc(1),
+    });
+    await f.jobs.createJob({ jobId: `B2-${n}`, targets: [thingArn(f, a), thingArn(f, b)], document: doc(2) });
+    await f.jobs.createJob({ jobId: `B3-${n}`, targets: [thingArn(f, b)], document: doc(3), namespaceId: 'ns1' });
+    await f.deviceJobs.startNextPendingJobExecution(a);
+    await f.deviceJobs.updateJobExecution(c, `B1-${n}`, { status: 'SUCCEEDED' });
+    const keys = [
+      { thingName: a },
+      { thingName: b },
+      { thingName: b, namespaceId: 'ns1' },
+      { thingName: c },
+      { thingName: d },
+      { thingName: a },
+    ];
+    const one = await Promise.all(keys.map((k) => f.deviceJobs.pendingState(k.thingName, k.namespaceId)));
+    expect(await f.deviceJobs.pendingStates(keys)).toEqual(one);
+    expect(one[0]!.head?.status).toBe('IN_PROGRESS');
+    expect(one[2]!.head?.jobId).toBe(`B3-${n}`);
+    expect(one[3]).toEqual({ pending: {} });
+  });
+
   it('follows the spec 5.6 example sequence: pending set, head and announcements', async () => {
     const t = thing();
     const j1 = `J1-${n}`;

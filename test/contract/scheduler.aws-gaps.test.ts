@@ -40,6 +40,7 @@ describe.each(DIALECTS)("AWS's rollout semantics on %s", (dialect) => {
     }
     expect((await f.deviceJobs.getPendingJobExecutions(t!)).queuedJobs).toHaveLength(10);
     expect(Object.values((await f.deviceJobs.pendingState(t!)).pending).flat()).toHaveLength(10);
+    expect(await f.deviceJobs.pendingStates([{ thingName: t! }])).toEqual([await f.deviceJobs.pendingState(t!)]);
     const end = f.now() + 60 * MIN;
     await f.jobs.createJob({
       jobId: 'p-scheduled',
@@ -55,6 +56,8 @@ describe.each(DIALECTS)("AWS's rollout semantics on %s", (dialect) => {
     const pending = await f.deviceJobs.getPendingJobExecutions(t!);
     expect(pending.queuedJobs).toHaveLength(12);
     expect(pending.queuedJobs.at(-1)?.jobId).toBe('p-scheduled');
+    // The notifier's batched read (issue 17) applies the same 10/15 rule.
+    expect(await f.deviceJobs.pendingStates([{ thingName: t! }])).toEqual([await f.deviceJobs.pendingState(t!)]);
     for (let i = 5; i < 16; i++) {
       await f.deviceJobs.updateJobExecution(t!, `p-${String(i).padStart(2, '0')}`, { status: 'SUCCEEDED' });
     }

@@ -61,4 +61,6 @@ export interface DeviceJobsApi {
     namespaceId?: string,
   ): Promise<{ executionState?: ExecutionStateView; jobDocument?: string }>;
   pendingState(thingName: string, namespaceId?: string): Promise<PendingState>;
+  /** pendingState of a batch of things at once (the notifier's, issue 17); results in the order asked. */
+  pendingStates(keys: readonly { thingName: string; namespaceId?: string }[]): Promise<PendingState[]>;
 }
