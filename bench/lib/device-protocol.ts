@@ -14,6 +14,8 @@ export type PhaseRequest =
   | ConnectPhase
   | { phase: 'echo'; rounds: number }
   | { phase: 'notified' }
+  /** Resolves when every device of the process got a message on bench/<thing>/push. */
+  | { phase: 'pushed' }
   | { phase: 'jobs'; jobId: string }
   | { phase: 'get'; rounds: number }
   | { phase: 'close' };
@@ -25,5 +27,8 @@ export interface PhaseReply {
   endedAt: number;
   latencies: number[];
   lastNotifiedAt?: number;
+  lastPushedAt?: number;
+  /** This process's resident set size (bytes) at the end of the phase. */
+  rss?: number;
   error?: string;
 }

@@ -13,12 +13,15 @@ interface Device {
   waiters: Map<string, (topic: string, payload: Record<string, unknown>) => void>;
   /** Wall-clock time of the first notify-next that named an execution. */
   notifiedAt?: number;
+  /** Wall-clock time of the first message on bench/<thing>/push (the bare-publish baseline). */
+  pushedAt?: number;
 }
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 const devices: Device[] = [];
 let seq = 0;
 let notifyWaiter: (() => void) | undefined;
+let pushWaiter: (() => void) | undefined;
 
 async function connectOne(thing: string, req: Extract<PhaseRequest, { phase: 'connect' }>): Promise<Device> {
   const client = await mqtt.connectAsync(req.url, {
@@ -33,6 +36,11 @@ async function connectOne(thing: string, req: Extract<PhaseRequest, { phase: 'co
   });
   const d: Device = { thing, client, waiters: new Map() };
   client.on('message', (topic, buf) => {
+    if (topic.endsWith('/push')) {
+      d.pushedAt ??= wallNow();
+      if (pushWaiter && devices.every((x) => x.pushedAt !== undefined)) pushWaiter();
+      return;
+    }
     const payload = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
     if (topic.endsWith('/notify-next') && payload.execution && d.notifiedAt === undefined) {
       d.notifiedAt = wallNow();
@@ -45,7 +53,9 @@ async function connectOne(thing: string, req: Extract<PhaseRequest, { phase: 'co
       waiter(topic, payload);
     }
   });
-  await client.subscribeAsync([`$aws/things/${thing}/jobs/notify-next`, `bench/${thing}/echo`], { qos: 1 });
+  await client.subscribeAsync([`$aws/things/${thing}/jobs/notify-next`, `bench/${thing}/echo`, `bench/${thing}/push`], {
+    qos: 1,
+  });
   return d;
 }
 
@@ -92,6 +102,12 @@ async function run(req: PhaseRequest): Promise<Omit<PhaseReply, 'phase' | 'start
       }
       return { latencies: [], lastNotifiedAt: Math.max(...devices.map((d) => d.notifiedAt!)) };
     }
+    case 'pushed': {
+      if (!devices.every((d) => d.pushedAt !== undefined)) {
+        await new Promise<void>((resolve) => (pushWaiter = resolve));
+      }
+      return { latencies: [], lastPushedAt: Math.max(...devices.map((d) => d.pushedAt!)) };
+    }
     case 'jobs':
       return {
         latencies: await everyDevice(async (d) => {
@@ -129,7 +145,14 @@ async function run(req: PhaseRequest): Promise<Omit<PhaseReply, 'phase' | 'start
 process.on('message', (req: PhaseRequest) => {
   const startedAt = wallNow();
   run(req).then(
-    (out) => process.send!({ ...out, phase: req.phase, startedAt, endedAt: wallNow() } satisfies PhaseReply),
+    (out) =>
+      process.send!({
+        ...out,
+        phase: req.phase,
+        startedAt,
+        endedAt: wallNow(),
+        rss: process.memoryUsage().rss,
+      } satisfies PhaseReply),
     (err: unknown) =>
       process.send!({
         phase: req.phase,

@@ -1,0 +1,131 @@
+/**
+ * Issue 17 item 4: many concurrent MQTT/TLS devices on one server (SQLite by default). The server
+ * is alone in this process; the devices run in BENCH_DEVICE_PROCESSES (default 3) child processes.
+ * Prints the connect rate, the server's RSS, the time from CreateJob on all of them until
+ * notify-next reached every one, against a bare publish of a message of the same size from the
+ * server's broker to every device in the same run, and the jobs request rate at that scale
+ * against bare broker round trips over the same connections. Last line: one JSON object.
+ *
+ *   npx tsx bench/many-devices.ts [N=19900]
+ *
+ * The server process needs N + a few hundred open files: check `ulimit -n` (README "Open files").
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from '../src/config.js';
+import { silentLogger } from '../src/logger.js';
+import { startServer } from '../src/server.js';
+import { DevicePool, split, wallNow } from './lib/device-pool.js';
+
+const N = Number(process.argv[2] ?? 19_900);
+const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 3);
+const CONNECT_BATCH = 25;
+// About the size of a notify-next naming a job with a small document.
+const PUSH_PAYLOAD = JSON.stringify({ timestamp: 0, execution: { padding: 'x'.repeat(300) } });
+
+const dataDir = mkdtempSync(join(tmpdir(), 'fj-bench-many-'));
+const config = resolveConfig({
+  flags: {
+    dataDir,
+    http: '127.0.0.1:0',
+    mqtt: '127.0.0.1:0',
+    deviceHttps: '127.0.0.1:0',
+    logLevel: 'silent',
+    deviceTopics: 'bench/{thing}/#',
+  },
+  env: {},
+});
+const server = await startServer(config, { logger: silentLogger() });
+const s = server.services;
+const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+const name = (i: number): string => `many-${String(i).padStart(6, '0')}`;
+
+let t0 = performance.now();
+const keys = await s.certificates.createKeysAndCertificate({ setAsActive: true });
+await s.groups.createThingGroup({ thingGroupName: 'many' });
+for (let i = 0; i < N; i++) {
+  await s.things.createThing({ thingName: name(i) });
+  await s.principals.attachThingPrincipal(name(i), keys.certificateArn);
+  await s.groups.addThingToThingGroup({ thingGroupName: 'many', thingName: name(i) });
+}
+console.log(`provisioned ${N} things in ${seconds(performance.now() - t0)} s`);
+const rssIdle = process.memoryUsage().rss;
+
+const pool = await DevicePool.start(PROCESSES);
+const slices = split(
+  Array.from({ length: N }, (_, i) => name(i)),
+  pool.size,
+);
+const connect = await pool.phase((i) => ({
+  phase: 'connect',
+  url: server.endpoints.mqtt!,
+  cert: keys.certificatePem,
+  key: keys.keyPair.PrivateKey,
+  ca: readFileSync(server.endpoints.caCertificate!, 'utf8'),
+  things: slices[i]!,
+  batch: CONNECT_BATCH,
+}));
+const rssConnected = process.memoryUsage().rss;
+console.log(
+  `connected ${N} devices in ${seconds(connect.wallMs)} s (${Math.round(N / (connect.wallMs / 1000))}/s); ` +
+    `server RSS ${mb(rssIdle)} MB before, ${mb(rssConnected)} MB after (${Math.round((rssConnected - rssIdle) / N / 1024)} KB a connection)`,
+);
+
+// Baseline: the server's broker publishes one message of notify-next's size to every device.
+const pushed = pool.phase(() => ({ phase: 'pushed' }));
+t0 = wallNow();
+const broker = server.devicePlane.broker;
+for (let i = 0; i < N; i += 1000) {
+  await Promise.all(
+    Array.from({ length: Math.min(1000, N - i) }, (_, k) => broker.publish(`bench/${name(i + k)}/push`, PUSH_PAYLOAD)),
+  );
+}
+const pushMs = Math.max(...(await pushed).replies.map((r) => r.lastPushedAt!)) - t0;
+
+// CreateJob on all of them: the fan-out, the outbox and the notifier until the last notify-next.
+const notified = pool.phase(() => ({ phase: 'notified' }));
+t0 = wallNow();
+await s.jobs.createJob({
+  jobId: 'many-job',
+  targets: [s.ctx.arns.thingGroup('many')],
+  document: JSON.stringify({ operation: 'update', version: '2.0' }),
+});
+const notifyMs = Math.max(...(await notified).replies.map((r) => r.lastNotifiedAt!)) - t0;
+const rssNotified = process.memoryUsage().rss;
+console.log(
+  `notify-next reached all ${N} devices ${seconds(notifyMs)} s after CreateJob; ` +
+    `a bare publish to all took ${seconds(pushMs)} s (notifier ${(pushMs / notifyMs).toFixed(2)}x the bare rate, ` +
+    `which sends one message a device where the notifier sends notify and notify-next)`,
+);
+
+const echo = await pool.phase(() => ({ phase: 'echo', rounds: 1 }));
+const jobs = await pool.phase(() => ({ phase: 'jobs', jobId: 'many-job' }));
+const echoPerSecond = N / (echo.wallMs / 1000);
+const jobsPerSecond = (3 * N) / (jobs.wallMs / 1000);
+const rssPeak = Math.max(rssNotified, process.memoryUsage().rss);
+const result = {
+  devices: N,
+  database: server.store.dialect,
+  deviceProcesses: pool.size,
+  connectSeconds: +(connect.wallMs / 1000).toFixed(1),
+  connectsPerSecond: Math.round(N / (connect.wallMs / 1000)),
+  serverRssIdleMb: mb(rssIdle),
+  serverRssConnectedMb: mb(rssConnected),
+  serverRssPeakMb: mb(rssPeak),
+  notifyNextToAllMs: Math.round(notifyMs),
+  barePublishToAllMs: Math.round(pushMs),
+  notifyToBarePublishRatio: +(pushMs / notifyMs).toFixed(2),
+  jobRequestsPerSecond: Math.round(jobsPerSecond),
+  echoRoundTripsPerSecond: Math.round(echoPerSecond),
+  jobsToEchoRatio: +(jobsPerSecond / echoPerSecond).toFixed(2),
+};
+console.log(
+  `jobs:  ${3 * N} requests at ${result.jobRequestsPerSecond}/s; bare round trips ${result.echoRoundTripsPerSecond}/s ` +
+    `(ratio ${result.jobsToEchoRatio}); server RSS peak ${result.serverRssPeakMb} MB`,
+);
+console.log(JSON.stringify(result));
+await pool.stop();
+await server.stop();
+rmSync(dataDir, { recursive: true, force: true });
