@@ -9,13 +9,8 @@
  *   BENCH_PROFILE=/tmp/devices   CPU profile of the server during the jobs phase (bench/lib/profile.ts)
  *   BENCH_DEVICE_PROCESSES=2   device processes (bench/lib/device-worker.ts); the server is alone in this one
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { resolveConfig } from '../src/config.js';
-import { silentLogger } from '../src/logger.js';
-import { startServer } from '../src/server.js';
-import { createPostgresDatabase } from '../test/helpers/postgres.js';
+import { provisionFleet, startBenchServer } from './lib/bench-server.js';
+import { readFileSync } from 'node:fs';
 import { profiled } from './lib/profile.js';
 import { DevicePool, percentile, split, wallNow } from './lib/device-pool.js';
 
@@ -25,36 +20,17 @@ const ECHO_ROUNDS = 3;
 // Devices run in their own processes (issue 17 item 5), never on the server's event loop.
 const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 2);
 
-// A fresh database on BENCH_DATABASE's server, dropped at the end, so runs never see each other's rows.
-const pgDatabase = process.env.BENCH_DATABASE ? await createPostgresDatabase(process.env.BENCH_DATABASE) : undefined;
-const dataDir = mkdtempSync(join(tmpdir(), 'fj-bench-devices-'));
-const config = resolveConfig({
-  flags: {
-    dataDir,
-    http: '127.0.0.1:0',
-    mqtt: '127.0.0.1:0',
-    deviceHttps: '127.0.0.1:0',
-    logLevel: 'silent',
-    deviceTopics: 'bench/{thing}/#',
-    ...(pgDatabase && { database: pgDatabase.url }),
-  },
-  env: {},
-});
-const server = await startServer(config, { logger: silentLogger() });
+const { server, close } = await startBenchServer('devices');
 const s = server.services;
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
 const name = (i: number): string => `bench-${String(i).padStart(6, '0')}`;
 
-// Provisioning through the services (not the benchmark): N things in one group, one certificate
-// attached to all of them (NON_EXCLUSIVE; each device still connects with its own client id).
 let t0 = performance.now();
-const keys = await s.certificates.createKeysAndCertificate({ setAsActive: true });
-await s.groups.createThingGroup({ thingGroupName: 'bench' });
-for (let i = 0; i < N; i++) {
-  await s.things.createThing({ thingName: name(i) });
-  await s.principals.attachThingPrincipal(name(i), keys.certificateArn);
-  await s.groups.addThingToThingGroup({ thingGroupName: 'bench', thingName: name(i) });
-}
+const keys = await provisionFleet(
+  s,
+  'bench',
+  Array.from({ length: N }, (_, i) => name(i)),
+);
 console.log(`provisioned ${N} things in ${seconds(performance.now() - t0)} s`);
 
 const pool = await DevicePool.start(PROCESSES);
@@ -138,6 +114,4 @@ ratio: p50 latency ${result.ratioP50}x, throughput ${result.ratioThroughput}x th
 console.log(JSON.stringify(result));
 
 await pool.stop();
-await server.stop();
-rmSync(dataDir, { recursive: true, force: true });
-await pgDatabase?.drop();
+await close();

@@ -10,12 +10,8 @@
  *
  * The server process needs N + a few hundred open files: check `ulimit -n` (README "Open files").
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { resolveConfig } from '../src/config.js';
-import { silentLogger } from '../src/logger.js';
-import { startServer } from '../src/server.js';
+import { provisionFleet, startBenchServer } from './lib/bench-server.js';
+import { readFileSync } from 'node:fs';
 import { DevicePool, split, wallNow } from './lib/device-pool.js';
 
 const N = Number(process.argv[2] ?? 19_900);
@@ -24,32 +20,18 @@ const CONNECT_BATCH = 25;
 // About the size of a notify-next naming a job with a small document.
 const PUSH_PAYLOAD = JSON.stringify({ timestamp: 0, execution: { padding: 'x'.repeat(300) } });
 
-const dataDir = mkdtempSync(join(tmpdir(), 'fj-bench-many-'));
-const config = resolveConfig({
-  flags: {
-    dataDir,
-    http: '127.0.0.1:0',
-    mqtt: '127.0.0.1:0',
-    deviceHttps: '127.0.0.1:0',
-    logLevel: 'silent',
-    deviceTopics: 'bench/{thing}/#',
-  },
-  env: {},
-});
-const server = await startServer(config, { logger: silentLogger() });
+const { server, close } = await startBenchServer('many');
 const s = server.services;
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
 const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
 const name = (i: number): string => `many-${String(i).padStart(6, '0')}`;
 
 let t0 = performance.now();
-const keys = await s.certificates.createKeysAndCertificate({ setAsActive: true });
-await s.groups.createThingGroup({ thingGroupName: 'many' });
-for (let i = 0; i < N; i++) {
-  await s.things.createThing({ thingName: name(i) });
-  await s.principals.attachThingPrincipal(name(i), keys.certificateArn);
-  await s.groups.addThingToThingGroup({ thingGroupName: 'many', thingName: name(i) });
-}
+const keys = await provisionFleet(
+  s,
+  'many',
+  Array.from({ length: N }, (_, i) => name(i)),
+);
 console.log(`provisioned ${N} things in ${seconds(performance.now() - t0)} s`);
 const rssIdle = process.memoryUsage().rss;
 
@@ -127,5 +109,4 @@ console.log(
 );
 console.log(JSON.stringify(result));
 await pool.stop();
-await server.stop();
-rmSync(dataDir, { recursive: true, force: true });
+await close();

@@ -10,17 +10,13 @@
  *   BENCH_DEVICE_PROCESSES=2   device processes; BENCH_DATABASE=postgres://...
  *   BENCH_PROFILE=/tmp/streams   CPU profile of the server during the second stream round
  */
+import { provisionFleet, startBenchServer } from './lib/bench-server.js';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Aedes, PublishPacket } from 'aedes';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { resolveConfig } from '../src/config.js';
-import { silentLogger } from '../src/logger.js';
+import { readFileSync } from 'node:fs';
 import { encodeCbor } from '../src/protocols/mqtt/cbor.js';
-import { startServer } from '../src/server.js';
 import { DevicePool, percentile, split, type PhaseResult } from './lib/device-pool.js';
 import { profiled } from './lib/profile.js';
 
@@ -32,20 +28,7 @@ const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 2);
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'fj-bench-streams-'));
-const config = resolveConfig({
-  flags: {
-    dataDir,
-    http: '127.0.0.1:0',
-    mqtt: '127.0.0.1:0',
-    deviceHttps: '127.0.0.1:0',
-    logLevel: 'silent',
-    deviceTopics: 'bench/{thing}/#',
-    ...(process.env.BENCH_DATABASE && { database: process.env.BENCH_DATABASE }),
-  },
-  env: {},
-});
-const server = await startServer(config, { logger: silentLogger() });
+const { server, close } = await startBenchServer('streams');
 const s = server.services;
 const name = (i: number): string => `sbench-${String(i).padStart(6, '0')}`;
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
@@ -92,13 +75,11 @@ await s.streams.createStream({
   files: [{ fileId: 0, s3Location: { bucket: 'firmware', key: 'fw.bin' } }],
   roleArn: `arn:aws:iam::${ACCOUNT}:role/stream-reader`,
 });
-const keys = await s.certificates.createKeysAndCertificate({ setAsActive: true });
-await s.groups.createThingGroup({ thingGroupName: 'sbench' });
-for (let i = 0; i < N; i++) {
-  await s.things.createThing({ thingName: name(i) });
-  await s.principals.attachThingPrincipal(name(i), keys.certificateArn);
-  await s.groups.addThingToThingGroup({ thingGroupName: 'sbench', thingName: name(i) });
-}
+const keys = await provisionFleet(
+  s,
+  'sbench',
+  Array.from({ length: N }, (_, i) => name(i)),
+);
 // Devices may read the stream because a pending job names it (spec 6.5 afr_ota.streamname).
 await s.jobs.createJob({
   jobId: 'sbench-ota',
@@ -207,5 +188,4 @@ console.log(
 console.log(JSON.stringify(result));
 
 await pool.stop();
-await server.stop();
-rmSync(dataDir, { recursive: true, force: true });
+await close();

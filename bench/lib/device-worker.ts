@@ -4,7 +4,8 @@
  * one a phase at a time over IPC; every reply carries latencies (ms) and wall-clock times (ms since
  * the epoch, comparable across processes on one machine).
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectDevice } from './connect-device.js';
 import type { PhaseReply, PhaseRequest } from './device-protocol.js';
 
 interface Device {
@@ -24,16 +25,7 @@ let notifyWaiter: (() => void) | undefined;
 let pushWaiter: (() => void) | undefined;
 
 async function connectOne(thing: string, req: Extract<PhaseRequest, { phase: 'connect' }>): Promise<Device> {
-  const client = await mqtt.connectAsync(req.url, {
-    clientId: thing,
-    cert: req.cert,
-    key: req.key,
-    ca: req.ca,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 120_000,
-    keepalive: 600,
-  });
+  const client = await connectDevice(thing, req);
   const d: Device = { thing, client, waiters: new Map() };
   client.on('message', (topic, buf) => {
     if (topic.endsWith('/push')) {

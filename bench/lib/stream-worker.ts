@@ -4,7 +4,8 @@
  * GetStream request, the next request when the last block of the previous one arrived), or, for
  * the baseline, asks for the same number of bare messages of the same size on a plain topic.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectDevice } from './connect-device.js';
 import { decodeCbor, encodeCbor } from '../../src/protocols/mqtt/cbor.js';
 import type { PhaseReply } from './device-protocol.js';
 
@@ -34,16 +35,7 @@ const wallNow = (): number => performance.timeOrigin + performance.now();
 const devices: Device[] = [];
 
 async function connectOne(thing: string, req: Extract<Request, { phase: 'connect' }>): Promise<Device> {
-  const client = await mqtt.connectAsync(req.url, {
-    clientId: thing,
-    cert: req.cert,
-    key: req.key,
-    ca: req.ca,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 120_000,
-    keepalive: 600,
-  });
+  const client = await connectDevice(thing, req);
   const d: Device = { thing, client };
   client.on('message', (topic, buf) => d.onData?.(topic, buf));
   // As ota_mqtt.c: subscribe to the data topic (QoS 0), publish requests at QoS 0.

@@ -6,6 +6,7 @@ import { buildOtaUpdate, type OtaBuildDeps } from './ota-build.js';
 import * as repo from './ota.repository.js';
 import type { OtaUpdateRow } from './ota.repository.js';
 import { OTA_BUILDING } from './ota.schemas.js';
+import { startTickTimer } from '../tick-timer.js';
 
 /** How long one replica holds an update it builds (clock time) before another may take over. */
 export const OTA_LEASE_MS = 10 * 60_000;
@@ -34,8 +35,7 @@ export class OtaWorker {
   readonly owner = newUuid();
   private readonly events = new EventEmitter();
   private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private stopTimer: (() => void) | undefined;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -142,23 +142,18 @@ export class OtaWorker {
 
   /** The thin timer loop: tick(clock.now()) every `intervalMs`. */
   start(intervalMs = 5000): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = true;
-      this.tick(this.ctx.clock.now().getTime())
-        .catch((err: unknown) => this.ctx.logger.error({ err }, 'OTA worker tick failed'))
-        .finally(() => {
-          this.running = false;
-        });
-    }, intervalMs);
-    this.timer.unref();
+    if (this.stopTimer) return;
+    this.stopTimer = startTickTimer(
+      () => this.tick(this.ctx.clock.now().getTime()),
+      intervalMs,
+      (err) => this.ctx.logger.error({ err }, 'OTA worker tick failed'),
+    );
   }
 
   /** Stops the loop and waits for a pass in flight. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     await this.chain;
   }
 }

@@ -6,6 +6,7 @@ import { planOf } from './job-plan.js';
 import { RolloutStep, type JobControls, type StepOutcome } from './rollout-engine.js';
 import * as repo from './rollout.repository.js';
 import { timeOutDue } from './timeouts.js';
+import { startTickTimer } from '../tick-timer.js';
 
 /** How long one replica holds a job (in tick time) before another may take it over. */
 const LEASE_MS = 60_000;
@@ -45,8 +46,7 @@ export class Scheduler {
   readonly owner = newUuid();
   private readonly step: RolloutStep;
   private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private stopTimer: (() => void) | undefined;
   /** Jobs whose unreadable maintenance windows were already logged (CreateJob refuses new ones). */
   private readonly warned = new Set<string>();
 
@@ -163,23 +163,18 @@ export class Scheduler {
 
   /** The thin timer loop: tick(clock.now()) every `intervalMs`. */
   start(intervalMs = 1000): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = true;
-      this.tick(this.ctx.clock.now().getTime())
-        .catch((err: unknown) => this.ctx.logger.error({ err }, 'scheduler tick failed'))
-        .finally(() => {
-          this.running = false;
-        });
-    }, intervalMs);
-    this.timer.unref();
+    if (this.stopTimer) return;
+    this.stopTimer = startTickTimer(
+      () => this.tick(this.ctx.clock.now().getTime()),
+      intervalMs,
+      (err) => this.ctx.logger.error({ err }, 'scheduler tick failed'),
+    );
   }
 
-  /** Stops the loop and waits for a tick in flight. */
+  /** Stops the loop and waits for a pass in flight. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     await this.chain;
   }
 }
