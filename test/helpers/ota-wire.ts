@@ -1,5 +1,5 @@
 import { createVerify, X509Certificate } from 'node:crypto';
-import { Encoder } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode } from 'cborg';
 
 /**
  * The wire formats of the FreeRTOS OTA agent (aws/ota-for-aws-iot-embedded-sdk), replayed byte for byte
@@ -264,7 +264,12 @@ export class BlockBitmap {
 // ---------------------------------------------------------------------------------------------------------
 // GetStream request / data block / rejection (MQTT-based file delivery; OTA_CBOR_* keys).
 
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false });
+// cborg (pure JS, a library we did not write) checks our own codec in src/protocols/mqtt/cbor.ts. Its default
+// sorts map keys canonically; the OTA agent writes them in a fixed order, so keep insertion order.
+const cbor = {
+  encode: (v: unknown): Buffer => Buffer.from(cborEncode(v, { mapSorter: () => 0 })),
+  decode: (raw: Uint8Array): unknown => cborDecode(raw),
+};
 
 export interface GetStreamRequest {
   clientToken: string;

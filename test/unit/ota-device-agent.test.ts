@@ -101,10 +101,10 @@ async function startCloud(script: Cloud['script']): Promise<Cloud> {
       if (topic !== get) return;
       const req = decodeStreamMessage(script.format, packet.payload as Buffer);
       requests.push(req);
-      const { encode } = await import('cbor-x');
+      const { encode } = await import('cborg');
       const out = (m: Record<string, unknown>) =>
         script.format === 'cbor'
-          ? encode(m)
+          ? Buffer.from(encode(m))
           : JSON.stringify({ ...m, p: (m.p as Buffer | undefined)?.toString('base64') });
       if (script.rejectStream)
         return send(
