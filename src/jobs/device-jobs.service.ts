@@ -22,8 +22,9 @@ import {
   versionMismatch,
 } from './device-jobs.schemas.js';
 import { canTransition, isTerminal, type DeviceSettableStatus } from './execution-states.js';
-import type { CounterMode } from './job-counters.js';
-import { applyTransition } from './execution-transitions.js';
+import { pendingThingsOf, type CounterMode } from './job-counters.js';
+import { applyTransition, type TransitionRequest } from './execution-transitions.js';
+import { fitsOneStatement, readUpdateTarget, transitionInOneStatement } from './single-statement-transition.js';
 import * as executions from './executions.repository.js';
 import type { ExecutionRow } from './executions.repository.js';
 import { detailsOf, deviceTime, secondsBeforeTimeout } from './job-render.js';
@@ -50,6 +51,27 @@ export type {
 } from './device-jobs.types.js';
 
 const minutes = (n: number): number => n * 60_000;
+
+const START_NEXT_ATTEMPTS = 5;
+const startNextThrottled = (): ServiceError =>
+  new ServiceError('Throttling', 'The pending jobs of this thing are changing too fast; try again.');
+
+/** A StartNextPendingJobExecution request after validation. */
+interface PlannedStart {
+  thingName: string;
+  ns: string;
+  stepTimeoutInMinutes: number | undefined;
+  statusDetails: Record<string, string> | undefined;
+}
+
+/** An UpdateJobExecution request after validation. */
+interface PlannedUpdate {
+  jobId: string;
+  thingName: string;
+  input: UpdateInput;
+  to: DeviceSettableStatus;
+  statusDetails: Record<string, string> | undefined;
+}
 
 type JobCache = Map<string, Promise<JobRow | undefined>>;
 type PendingState = { pending: { IN_PROGRESS?: Summary[]; QUEUED?: Summary[] }; head?: DeviceExecution };
@@ -185,35 +207,63 @@ export class DeviceJobsService {
       v.number('stepTimeoutInMinutes', input.stepTimeoutInMinutes, { ...STEP_TIMEOUT, integer: true });
     });
     const ns = namespaceId ?? '';
-    const row = await this.transitions.run(async (trx) => {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const head = (await executions.pendingOfThing(trx, thingName, ns, 1))[0];
-        if (!head || head.status === 'IN_PROGRESS') return head;
-        const job = await jobs.shareJob(trx, this.ctx.dialect, head.job_id);
-        const now = this.now();
-        const inProgressDeadline = this.inProgressDeadline(job, now);
-        const stepDeadline =
-          input.stepTimeoutInMinutes !== undefined ? now + minutes(input.stepTimeoutInMinutes) : null;
-        const started = await applyTransition(trx, head, {
-          cause: 'start-next',
-          to: 'IN_PROGRESS',
-          now,
-          announce: false,
-          counters: this.counters,
-          changes: {
-            started_at: now,
-            ...(statusDetails !== undefined && { status_details: detailsJson(statusDetails) }),
-            in_progress_deadline: inProgressDeadline,
-            step_deadline: stepDeadline,
-            timeout_at: earliest(inProgressDeadline, stepDeadline),
-          },
-        });
-        if (started) return started;
-        // Someone changed the head between our read and the job lock: look again.
-      }
-      throw new ServiceError('Throttling', 'The pending jobs of this thing are changing too fast; try again.');
-    });
-    return row ? { execution: await this.execution(row, true) } : {};
+    const start: PlannedStart = { thingName, ns, stepTimeoutInMinutes: input.stepTimeoutInMinutes, statusDetails };
+    const jobCache: JobCache = new Map();
+    const row =
+      this.counters === 'delta'
+        ? await this.startNextOnPostgres(start, jobCache)
+        : await this.transitions.run((trx) => this.startNextIn(trx, start));
+    return row ? { execution: await this.execution(row, true, jobCache) } : {};
+  }
+
+  private async startNextIn(trx: Executor, p: PlannedStart): Promise<ExecutionRow | undefined> {
+    for (let attempt = 0; attempt < START_NEXT_ATTEMPTS; attempt++) {
+      const head = (await executions.pendingOfThing(trx, p.thingName, p.ns, 1))[0];
+      if (!head || head.status === 'IN_PROGRESS') return head;
+      const job = await jobs.shareJob(trx, this.ctx.dialect, head.job_id);
+      const started = await applyTransition(trx, head, { ...this.startRequest(p, job), counters: this.counters });
+      if (started) return started;
+      // Someone changed the head between our read and the job lock: look again.
+    }
+    throw startNextThrottled();
+  }
+
+  /**
+   * Issue 17: on PostgreSQL the head and its job are read without a transaction and the start is
+   * one statement (single-statement-transition.ts), whose compare-and-set fails if the head moved.
+   * The job read here renders the document too (the counters are not in it).
+   */
+  private async startNextOnPostgres(p: PlannedStart, jobCache: JobCache): Promise<ExecutionRow | undefined> {
+    for (let attempt = 0; attempt < START_NEXT_ATTEMPTS; attempt++) {
+      const head = (await executions.pendingOfThing(this.ctx.db, p.thingName, p.ns, 1))[0];
+      if (!head || head.status === 'IN_PROGRESS') return head;
+      const job = await jobs.jobRowWithoutCounters(this.ctx.db, head.job_id);
+      jobCache.set(head.job_id, Promise.resolve(job));
+      const started = job && (await transitionInOneStatement(this.ctx.db, head, this.startRequest(p, job)));
+      if (started) return started;
+    }
+    throw startNextThrottled();
+  }
+
+  /** spec 5.1: StartNext's transition of the head, with its timers (spec 3.7). */
+  private startRequest(p: PlannedStart, job: JobRow | undefined): TransitionRequest {
+    const now = this.now();
+    const inProgressDeadline = this.inProgressDeadline(job, now);
+    const stepDeadline = p.stepTimeoutInMinutes !== undefined ? now + minutes(p.stepTimeoutInMinutes) : null;
+    return {
+      cause: 'start-next',
+      to: 'IN_PROGRESS',
+      now,
+      // spec 0.6, 5.6: the head itself turning IN_PROGRESS changes neither notify nor notify-next.
+      announce: false,
+      changes: {
+        started_at: now,
+        ...(p.statusDetails !== undefined && { status_details: detailsJson(p.statusDetails) }),
+        in_progress_deadline: inProgressDeadline,
+        step_deadline: stepDeadline,
+        timeout_at: earliest(inProgressDeadline, stepDeadline),
+      },
+    };
   }
 
   private async documentFor(job: JobRow, thingName: string): Promise<string> {
@@ -290,33 +340,61 @@ export class DeviceJobsService {
     });
     if (jobId === NEXT) throw new ServiceError('InvalidRequest', 'UpdateJobExecution needs a job id, not $next.');
     const expectedVersion = parseExpectedVersion(input.expectedVersion);
-    const to = input.status as DeviceSettableStatus;
-    const updated = await this.transitions.run(async (trx) => {
-      const job = await jobs.shareJob(trx, this.ctx.dialect, jobId);
-      const row = job && (await executions.findExecution(trx, jobId, thingName, input.executionNumber));
-      if (!row || row.released_at === null) throw executionNotFound(jobId, thingName, input.executionNumber);
-      if (expectedVersion !== undefined && expectedVersion !== row.version_number) {
-        throw versionMismatch(row, expectedVersion);
-      }
-      if (!canTransition('device-update', row.status, to)) throw illegalTransition(row, to);
-      const now = this.now();
-      const changes = this.updateChanges(row, job, to, now, statusDetails, input.stepTimeoutInMinutes);
-      const next = await applyTransition(trx, row, {
-        cause: 'device-update',
-        to,
-        now,
-        changes,
-        counters: this.counters,
-      });
-      if (!next) throw await this.lostRace(trx, row, expectedVersion ?? row.version_number);
-      return next;
-    });
+    const update: PlannedUpdate = { jobId, thingName, input, to: input.status as DeviceSettableStatus, statusDetails };
+    const updated =
+      this.counters === 'delta'
+        ? await this.updateOnPostgres(update, expectedVersion)
+        : await this.transitions.run((trx) => this.updateIn(trx, update, expectedVersion));
     if (this.counters === 'delta' && isTerminal(updated.status)) await this.completeIfDone(jobId);
     const job = input.includeJobDocument ? await jobs.findJob(this.ctx.db, jobId) : undefined;
     return {
       ...(input.includeJobExecutionState && { executionState: executionState(updated) }),
       ...(job && { jobDocument: await this.documentFor(job, thingName) }),
     };
+  }
+
+  /** The update in the caller's transaction, the job held (SQLite: the one writer; PostgreSQL: FOR SHARE). */
+  private async updateIn(trx: Executor, u: PlannedUpdate, expectedVersion: number | undefined): Promise<ExecutionRow> {
+    const job = await jobs.shareJob(trx, this.ctx.dialect, u.jobId);
+    const row = job && (await executions.findExecution(trx, u.jobId, u.thingName, u.input.executionNumber));
+    const req = this.checkUpdate(u, job, row, expectedVersion);
+    const next = await applyTransition(trx, req.row, { ...req.transition, counters: this.counters });
+    if (!next) throw await this.lostRace(trx, req.row, expectedVersion ?? req.row.version_number);
+    return next;
+  }
+
+  /**
+   * Issue 17: on PostgreSQL one read and, for most updates, one write statement
+   * (single-statement-transition.ts); terminal updates with events or a possible retry take the
+   * transactional path, which re-reads under the job lock.
+   */
+  private async updateOnPostgres(u: PlannedUpdate, expectedVersion: number | undefined): Promise<ExecutionRow> {
+    const target = await readUpdateTarget(this.ctx.db, u.jobId, u.thingName, u.input.executionNumber);
+    const req = this.checkUpdate(u, target.job, target.execution, expectedVersion);
+    if (!fitsOneStatement(u.to, req.job, target.eventsEnabled)) {
+      return this.transitions.run((trx) => this.updateIn(trx, u, expectedVersion));
+    }
+    const next = await transitionInOneStatement(this.ctx.db, req.row, req.transition);
+    if (!next) throw await this.lostRace(this.ctx.db, req.row, expectedVersion ?? req.row.version_number);
+    return next;
+  }
+
+  /** spec 4.3: the checks of UpdateJobExecution on what was read, and the transition they allow. */
+  private checkUpdate(
+    u: PlannedUpdate,
+    job: JobRow | undefined,
+    row: ExecutionRow | undefined,
+    expectedVersion: number | undefined,
+  ): { job: JobRow; row: ExecutionRow; transition: TransitionRequest } {
+    if (!job || !row || row.released_at === null)
+      throw executionNotFound(u.jobId, u.thingName, u.input.executionNumber);
+    if (expectedVersion !== undefined && expectedVersion !== row.version_number) {
+      throw versionMismatch(row, expectedVersion);
+    }
+    if (!canTransition('device-update', row.status, u.to)) throw illegalTransition(row, u.to);
+    const now = this.now();
+    const changes = this.updateChanges(row, job, u.to, now, u.statusDetails, u.input.stepTimeoutInMinutes);
+    return { job, row, transition: { cause: 'device-update', to: u.to, now, changes } };
   }
 
   private updateChanges(
@@ -354,7 +432,7 @@ export class DeviceJobsService {
    * which folds left-over deltas and completes what is done (Scheduler.foldCounters).
    */
   private async completeIfDone(jobId: string): Promise<void> {
-    const job = await jobs.findJob(this.ctx.db, jobId);
+    const job = await pendingThingsOf(this.ctx.db, jobId);
     if (!job || !jobs.looksDone(job)) return;
     await this.ctx.db.transaction().execute(async (trx) => {
       if (await jobs.lockJob(trx, this.ctx.dialect, jobId)) await jobs.completeIfDone(trx, jobId, this.now());
@@ -362,7 +440,9 @@ export class DeviceJobsService {
   }
 
   private async lostRace(trx: Executor, row: ExecutionRow, expected: number): Promise<ServiceError> {
-    const current = (await executions.findById(trx, row.id)) ?? row;
+    const current = await executions.findById(trx, row.id);
+    // Deleted meanwhile (DeleteJob, a deleted thing): gone, as a read now would say.
+    if (!current) return executionNotFound(row.job_id, row.thing_name, row.execution_number);
     return versionMismatch(current, expected);
   }
 }

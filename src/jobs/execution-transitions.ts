@@ -11,6 +11,7 @@ import {
 } from './execution-states.js';
 import { casUpdate, type ExecutionRow } from './executions.repository.js';
 import { addToCounters, completeIfDone, type CounterMode } from './jobs.repository.js';
+import type { CounterChange } from './job-counters.js';
 import type { JobExecutionsTable } from './jobs.tables.js';
 
 export interface TransitionRequest {
@@ -31,6 +32,27 @@ export interface TransitionRequest {
   counters?: CounterMode;
 }
 
+/** The columns a transition sets besides the caller's own changes. */
+export function transitionChanges(
+  req: Pick<TransitionRequest, 'to' | 'now' | 'changes'>,
+): Updateable<JobExecutionsTable> {
+  return {
+    ...req.changes,
+    status: req.to,
+    last_updated_at: req.now,
+    // A terminal execution has no timer left (spec 2.7: no approximateSecondsBeforeTimedOut).
+    ...(isTerminal(req.to) && { in_progress_deadline: null, step_deadline: null, timeout_at: null }),
+  };
+}
+
+/** How moving one execution changes its job's counters: things by status, and attempts. */
+export function counterChangeOf(from: ExecutionStatus, to: ExecutionStatus): CounterChange {
+  return {
+    statuses: { [from]: -1, [to]: 1 },
+    attempts: to === 'FAILED' || to === 'TIMED_OUT' ? { [to]: 1 } : {},
+  };
+}
+
 /** Thrown only for a programming error: callers check the table first to give a good message. */
 export class IllegalTransition extends Error {}
 
@@ -48,20 +70,14 @@ export async function applyTransition(
     throw new IllegalTransition(`${req.cause} cannot move an execution from ${exec.status} to ${req.to}`);
   }
   const terminal = isTerminal(req.to);
-  const changes: Updateable<JobExecutionsTable> = {
-    ...req.changes,
-    status: req.to,
-    last_updated_at: req.now,
-    // A terminal execution has no timer left (spec 2.7: no approximateSecondsBeforeTimedOut).
-    ...(terminal && { in_progress_deadline: null, step_deadline: null, timeout_at: null }),
-  };
+  const changes = transitionChanges(req);
   const ok = await casUpdate(trx, exec.id, exec.version_number, sourcesOf(req.cause, req.to), changes);
   if (!ok) return undefined;
   const updated = { ...exec, ...changes, version_number: exec.version_number + 1 } as ExecutionRow;
   if (exec.status !== req.to) {
-    const attempt = req.to === 'FAILED' || req.to === 'TIMED_OUT' ? { [req.to]: 1 } : {};
     const mode = req.counters ?? 'row';
-    await addToCounters(trx, exec.job_id, { [exec.status]: -1, [req.to]: 1 }, attempt, mode);
+    const change = counterChangeOf(exec.status, req.to);
+    await addToCounters(trx, exec.job_id, change.statuses, change.attempts, mode);
     // The rollout engine's event and retry come before the completion check (a retry keeps the job open).
     if (terminal) await afterTerminalTransition(trx, updated, req.now, mode);
     if (terminal && mode === 'row') await completeIfDone(trx, exec.job_id, req.now);

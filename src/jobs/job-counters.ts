@@ -25,6 +25,26 @@ type CounterColumn = keyof JobsTable & string;
  */
 export type CounterMode = 'row' | 'delta';
 
+/** A change of a job's counters: things by status (n_<status>) and attempts. */
+export interface CounterChange {
+  statuses: Partial<Record<ExecutionStatus, number>>;
+  attempts: Partial<Record<AttemptKind, number>>;
+}
+
+/** The jobs columns a change touches, with what it adds to each; zeros left out. */
+export function counterColumns(change: CounterChange): [string, number][] {
+  return [
+    ...(Object.entries(change.statuses) as [ExecutionStatus, number][]).map(([s, d]): [string, number] => [
+      COLUMN_OF[s],
+      d,
+    ]),
+    ...(Object.entries(change.attempts) as [AttemptKind, number][]).map(([k, d]): [string, number] => [
+      ATTEMPT_COLUMN[k],
+      d,
+    ]),
+  ].filter(([, d]) => d !== 0);
+}
+
 /**
  * Adds to the per-status counters, which count things by their latest execution (a thing whose
  * execution is superseded by a retry or a new execution leaves its old status's counter), and to
@@ -37,10 +57,7 @@ export async function addToCounters(
   attempts: Partial<Record<AttemptKind, number>> = {},
   mode: CounterMode = 'row',
 ): Promise<void> {
-  const columns: [string, number][] = [
-    ...(Object.entries(deltas) as [ExecutionStatus, number][]).map(([s, d]): [string, number] => [COLUMN_OF[s], d]),
-    ...(Object.entries(attempts) as [AttemptKind, number][]).map(([k, d]): [string, number] => [ATTEMPT_COLUMN[k], d]),
-  ].filter(([, d]) => d !== 0);
+  const columns = counterColumns({ statuses: deltas, attempts });
   if (columns.length === 0) return;
   if (mode === 'delta') {
     await db
@@ -129,4 +146,28 @@ export async function jobsWithDeltas(db: Executor, limit: number): Promise<strin
   if (neverDeltas(db)) return [];
   const rows = await db.selectFrom('job_counter_deltas').select('job_id').distinct().limit(limit).execute();
   return rows.map((r) => r.job_id);
+}
+
+/**
+ * A job's status, target selection and pending things (QUEUED + IN_PROGRESS, unfolded deltas
+ * included) in one query: the post-commit completion hint of device transitions on PostgreSQL.
+ */
+export async function pendingThingsOf(
+  db: Executor,
+  jobId: string,
+): Promise<(Pick<JobRow, 'status' | 'target_selection'> & { pending: number }) | undefined> {
+  const pendingColumns = [COLUMN_OF.QUEUED, COLUMN_OF.IN_PROGRESS];
+  const row = await db
+    .selectFrom('jobs as j')
+    .select(['j.status', 'j.target_selection'])
+    .select((eb) =>
+      sql<number>`${eb.ref(`j.${COLUMN_OF.QUEUED}`)} + ${eb.ref(`j.${COLUMN_OF.IN_PROGRESS}`)} + coalesce((${eb
+        .selectFrom('job_counter_deltas as d')
+        .select((d) => d.fn.sum<number>('d.delta').as('s'))
+        .whereRef('d.job_id', '=', 'j.job_id')
+        .where('d.counter', 'in', pendingColumns)}), 0)`.as('pending'),
+    )
+    .where('j.job_id', '=', jobId)
+    .executeTakeFirst();
+  return row && { ...row, pending: Number(row.pending) };
 }

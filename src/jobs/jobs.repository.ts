@@ -14,6 +14,11 @@ export async function findJob(db: Executor, jobId: string): Promise<JobRow | und
   return row && (await withUnfoldedCounters(db, [row]))[0];
 }
 
+/** The job row as stored: its counters leave out unfolded deltas (for its configuration and document). */
+export async function jobRowWithoutCounters(db: Executor, jobId: string): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+}
+
 /**
  * Reads the job and, on PostgreSQL, locks its row until commit. Every writer that touches a
  * job's executions locks the job first, so counters, completion and cancellation serialize per
@@ -45,11 +50,8 @@ export async function shareJob(db: Executor, dialect: Dialect, jobId: string): P
 }
 
 /** Whether the counters say a SNAPSHOT job is done (spec 3.2): a hint; completeIfDone decides. */
-export const looksDone = (job: JobRow): boolean =>
-  jobSourcesOf('complete').includes(job.status) &&
-  job.target_selection === 'SNAPSHOT' &&
-  Number(job.n_queued) === 0 &&
-  Number(job.n_in_progress) === 0;
+export const looksDone = (job: Pick<JobRow, 'status' | 'target_selection'> & { pending: number }): boolean =>
+  jobSourcesOf('complete').includes(job.status) && job.target_selection === 'SNAPSHOT' && job.pending === 0;
 
 /** Locks several jobs in id order (the one global order, so no deadlock between lockers). */
 export async function lockJobs(db: Executor, dialect: Dialect, jobIds: readonly string[]): Promise<JobRow[]> {
