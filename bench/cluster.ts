@@ -1,41 +1,56 @@
 /**
- * Device throughput of a scaled-out deployment (issue 10): 1, 2 and 3 replicas, each a real
- * `fleetjobs serve` process with --cluster (Redis), on one PostgreSQL database and one
- * S3-compatible store. N simulated devices (mqtt.js over TLS, client certificates) are spread
- * evenly over the replicas; one job on all of them, without a rollout rate. Each device, on its
- * notify-next, publishes start-next then update SUCCEEDED (QoS 1). Prints, per replica count, the
- * time until notify-next reached every device, completed executions per second, requests per
- * second and request latency p50/p99.
+ * Device throughput of a scaled-out deployment (issue 10; issue 17 item 3, "replicas add
+ * capacity"): 1, 2 and 3 replicas, each a real `fleetjobs serve` process with --cluster (Redis),
+ * on one PostgreSQL database and one S3-compatible store. N simulated devices (mqtt.js over TLS,
+ * client certificates) run in BENCH_DEVICE_PROCESSES (default 2) child processes of their own
+ * (bench/lib/device-worker.ts), device i connected to replica i % count; one job on all of them,
+ * without a rollout rate. Each device, on its notify-next, publishes start-next then update
+ * SUCCEEDED (QoS 1). Prints, per replica count, the time until notify-next reached every device,
+ * completed executions per second, requests per second and request latency p50/p99, all over
+ * the jobs phase (CreateJob until the last device's SUCCEEDED was accepted).
+ *
+ * And what that phase cost (bench/lib/usage.ts), as average cores busy and per 1,000 completed
+ * executions/s: the replica processes' CPU, PostgreSQL's (every `postgres` process on the
+ * machine), Redis' CPU and commands and publishes per second (INFO), the device processes' CPU,
+ * this process's (the object store, the IoT client), and the rest of the machine; then completed
+ * executions/s of 2 and 3 replicas over 1. Human lines first, then one JSON object as the last line.
  *
  *   npx tsx bench/cluster.ts [N=1000] [replica counts=1,2,3]
  *
- * Needs PostgreSQL (FLEETJOBS_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
- * and Redis (FLEETJOBS_TEST_REDIS_URL, default redis://127.0.0.1:6379). All replicas, PostgreSQL,
- * Redis and the devices share this machine's cores.
+ * Needs Linux (/proc), PostgreSQL (FLEETJOBS_TEST_PG_URL, default
+ * postgres://postgres@127.0.0.1:5432/postgres) and Redis (FLEETJOBS_TEST_REDIS_URL, default
+ * redis://127.0.0.1:6379). All replicas, PostgreSQL, Redis and the devices share this machine's
+ * cores; PostgreSQL and Redis are counted whole, so whatever else uses them meanwhile counts too
+ * (`other` cores shows the machine's load beyond the processes named).
  */
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { CreateJobCommand, CreateKeysAndCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
-import { SimFleet } from '../test/helpers/cluster-devices.js';
+import { Redis } from 'ioredis';
 import { spawnReplica, type ReplicaProcess } from '../test/helpers/cluster-process.js';
-import { clusterEngines, provisionThings } from '../test/helpers/cluster.js';
+import { clusterEngines, provisionThings, REDIS_URL } from '../test/helpers/cluster.js';
+import { DevicePool, percentile, split, wallNow } from './lib/device-pool.js';
+import { sampleUsage, usageBetween } from './lib/usage.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const COUNTS = (process.argv[3] ?? '1,2,3').split(',').map(Number);
+const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 2);
 const CONNECT_BATCH = 50;
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
-const percentile = (xs: number[], p: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const round2 = (x: number): number => +x.toFixed(2);
+const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 async function run(replicaCount: number) {
   const engines = await clusterEngines();
+  const redis = new Redis(REDIS_URL);
   const replicas: ReplicaProcess[] = [];
-  let fleet: SimFleet | undefined;
+  let pool: DevicePool | undefined;
   try {
-    for (let i = 0; i < replicaCount; i++) replicas.push(await spawnReplica(engines.shared, `bench-${i}`));
+    // The device worker also subscribes to bench/<thing>/echo and /push (bench/devices.ts' baselines).
+    for (let i = 0; i < replicaCount; i++) {
+      replicas.push(await spawnReplica(engines.shared, `bench-${i}`, ['--device-topics', 'bench/{thing}/#']));
+    }
     const iot = new IoTClient({
       endpoint: replicas[0]!.ready.http,
       region: 'us-east-1',
@@ -47,26 +62,28 @@ async function run(replicaCount: number) {
     const keys = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
     const names = Array.from({ length: N }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
     await provisionThings(engines.shared.database, keys.certificateArn!, 'bench', names);
-    fleet = new SimFleet(
-      replicas.map((r) => r.ready.mqtt!),
-      {
-        cert: keys.certificatePem!,
-        key: keys.keyPair!.PrivateKey!,
-        ca: readFileSync(replicas[0]!.ready.caCertificate!, 'utf8'),
-      },
-    );
-    let t0 = performance.now();
-    for (let i = 0; i < N; i += CONNECT_BATCH) {
-      await Promise.all(names.slice(i, i + CONNECT_BATCH).map((n, k) => fleet!.add(n, (i + k) % replicaCount)));
-    }
-    const connectMs = performance.now() - t0;
-    // Each device asked for work once on connecting; wait for those answers, then measure afresh.
-    while (fleet.latencies.length < N) await sleep(100);
-    fleet.latencies.length = 0;
 
-    let done = 0;
-    const allDone = new Promise<void>((resolve) => fleet!.onCompleted(() => ++done === N && resolve()));
-    t0 = performance.now();
+    pool = await DevicePool.start(PROCESSES);
+    const slices = split(names, pool.size);
+    const firsts = slices.map((_, i) => slices.slice(0, i).reduce((n, s) => n + s.length, 0));
+    const ca = readFileSync(replicas[0]!.ready.caCertificate!, 'utf8');
+    const connect = await pool.phase((i) => ({
+      phase: 'connect',
+      url: replicas.map((r) => r.ready.mqtt!),
+      first: firsts[i]!,
+      cert: keys.certificatePem!,
+      key: keys.keyPair!.PrivateKey!,
+      ca,
+      things: slices[i]!,
+      batch: CONNECT_BATCH,
+    }));
+
+    // The jobs phase: the devices wait for notify-next before CreateJob goes out.
+    const groups = { replicas: replicas.map((r) => r.child.pid!), devices: pool.pids };
+    const before = await sampleUsage(groups, redis);
+    const t0 = wallNow();
+    const jobsPhase = pool.phase(() => ({ phase: 'jobsOnNotify', jobId: 'bench-job' }));
+    jobsPhase.catch(() => undefined); // awaited below; a failure meanwhile must not skip the clean-up
     await iot.send(
       new CreateJobCommand({
         jobId: 'bench-job',
@@ -74,36 +91,82 @@ async function run(replicaCount: number) {
         document: JSON.stringify({ operation: 'update', version: '2.0' }),
       }),
     );
-    await allDone;
-    const jobMs = performance.now() - t0;
-    const notifyMs = Math.max(...fleet.devices.map((d) => (d.notifiedAt ?? Infinity) - t0));
-    const requests = fleet.latencies.length;
+    const jobs = await jobsPhase;
+    const usage = usageBetween(before, await sampleUsage(groups, redis));
     iot.destroy();
+
+    const jobMs = Math.max(...jobs.replies.map((r) => r.lastCompletedAt!)) - t0;
+    const notifyMs = Math.max(...jobs.replies.map((r) => r.lastNotifiedAt!)) - t0;
+    const completedPerSecond = N / (jobMs / 1000);
+    // Cost per 1,000 completed executions/s.
+    const per1k = (x: number): number => round2(x / (completedPerSecond / 1000));
+    const c = usage.cores;
     return {
       replicas: replicaCount,
       devices: N,
-      connectSeconds: +seconds(connectMs),
+      deviceProcesses: pool.size,
+      connectSeconds: +seconds(connect.wallMs),
       notifyNextToAllMs: Math.round(notifyMs),
-      completedExecutionsPerSecond: Math.round(N / (jobMs / 1000)),
-      jobRequestsPerSecond: Math.round(requests / (jobMs / 1000)),
-      jobRequestP50Ms: +percentile(fleet.latencies, 50).toFixed(1),
-      jobRequestP99Ms: +percentile(fleet.latencies, 99).toFixed(1),
+      completedExecutionsPerSecond: Math.round(completedPerSecond),
+      jobRequestsPerSecond: Math.round(jobs.latencies.length / (jobMs / 1000)),
+      jobRequestP50Ms: +percentile(jobs.latencies, 50).toFixed(1),
+      jobRequestP99Ms: +percentile(jobs.latencies, 99).toFixed(1),
+      /** Average cores busy over the jobs phase. */
+      cores: Object.fromEntries(Object.entries(c).map(([k, v]) => [k, round2(v)])),
+      redisCommandsPerSecond: Math.round(usage.redisCommandsPerSecond),
+      redisPublishesPerSecond: Math.round(usage.redisPublishesPerSecond),
+      per1kCompletedExecutionsPerSecond: {
+        replicaCores: per1k(c.replicas!),
+        postgresCores: per1k(c.postgres!),
+        redisCores: per1k(c.redis!),
+        deviceCores: per1k(c.devices!),
+        redisCommandsPerSecond: Math.round(per1k(usage.redisCommandsPerSecond)),
+        redisPublishesPerSecond: Math.round(per1k(usage.redisPublishesPerSecond)),
+      },
     };
   } finally {
-    await fleet?.close();
+    await pool?.stop();
     for (const r of replicas) await r.stop();
+    redis.disconnect();
     await engines.close();
   }
 }
 
-const results = [];
+const runs = [];
 for (const count of COUNTS) {
   const r = await run(count);
+  const c = r.cores;
+  const k = r.per1kCompletedExecutionsPerSecond;
   console.log(
-    `${r.replicas} replica(s), ${N} devices: connected in ${r.connectSeconds} s; notify-next reached all ` +
-      `${seconds(r.notifyNextToAllMs)} s after CreateJob; ${r.completedExecutionsPerSecond} completed executions/s, ` +
-      `${r.jobRequestsPerSecond} requests/s, p50 ${r.jobRequestP50Ms} ms, p99 ${r.jobRequestP99Ms} ms`,
+    `${r.replicas} replica(s), ${N} devices in ${r.deviceProcesses} processes: connected in ${r.connectSeconds} s; ` +
+      `notify-next reached all ${seconds(r.notifyNextToAllMs)} s after CreateJob; ` +
+      `${r.completedExecutionsPerSecond} completed executions/s, ${r.jobRequestsPerSecond} requests/s, ` +
+      `p50 ${r.jobRequestP50Ms} ms, p99 ${r.jobRequestP99Ms} ms\n` +
+      `  cores busy: replicas ${c.replicas}, PostgreSQL ${c.postgres}, Redis ${c.redis}, devices ${c.devices}, ` +
+      `bench ${c.bench}, other ${c.other} (machine ${c.machine} of ${cpus().length}); ` +
+      `Redis ${int(r.redisCommandsPerSecond)} commands/s, ${int(r.redisPublishesPerSecond)} publishes/s\n` +
+      `  per 1,000 completed executions/s: replicas ${k.replicaCores} cores, PostgreSQL ${k.postgresCores} cores, ` +
+      `Redis ${k.redisCores} cores and ${int(k.redisCommandsPerSecond)} commands/s ` +
+      `(${int(k.redisPublishesPerSecond)} publishes/s), devices ${k.deviceCores} cores`,
   );
-  results.push(r);
+  runs.push(r);
 }
-console.log(JSON.stringify(results));
+const one = runs.find((r) => r.replicas === 1);
+const ratioTo1Replica = Object.fromEntries(
+  one
+    ? runs
+        .filter((r) => r.replicas !== 1)
+        .map((r) => [r.replicas, round2(r.completedExecutionsPerSecond / one.completedExecutionsPerSecond)])
+    : [],
+);
+for (const [count, ratio] of Object.entries(ratioTo1Replica)) {
+  console.log(`${count} replicas / 1: ${ratio}x the completed executions/s`);
+}
+console.log(
+  JSON.stringify({
+    devices: N,
+    machineCores: cpus().length,
+    runs,
+    completedExecutionsRatioTo1Replica: ratioTo1Replica,
+  }),
+);

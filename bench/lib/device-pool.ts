@@ -36,6 +36,11 @@ export class DevicePool {
     return this.children.length;
   }
 
+  /** The device processes' ids (for their CPU time, bench/lib/cpu.ts). */
+  get pids(): number[] {
+    return this.children.map((c) => c.pid!);
+  }
+
   private next(child: ChildProcess): Promise<PhaseReply> {
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`device process exited with ${String(code)}`));

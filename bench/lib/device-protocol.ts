@@ -1,7 +1,13 @@
 /** The IPC messages between a bench and its device processes (bench/lib/device-worker.ts). */
 interface ConnectPhase {
   phase: 'connect';
-  url: string;
+  /**
+   * The MQTT endpoint, or several (the replicas of a scaled-out deployment): then the fleet's i-th
+   * device, `things[i - first]` here, connects to `url[i % url.length]`.
+   */
+  url: string | string[];
+  /** The fleet index of `things[0]` (default 0), so that several processes spread devices alike. */
+  first?: number;
   cert: string;
   key: string;
   ca: string;
@@ -17,6 +23,12 @@ export type PhaseRequest =
   /** Resolves when every device of the process got a message on bench/<thing>/push. */
   | { phase: 'pushed' }
   | { phase: 'jobs'; jobId: string }
+  /**
+   * Each device, on its first notify-next naming an execution (or at once if one came before this
+   * phase), publishes start-next then update SUCCEEDED for `jobId`; resolves when every device of
+   * the process did (lastNotifiedAt, lastCompletedAt).
+   */
+  | { phase: 'jobsOnNotify'; jobId: string }
   | { phase: 'get'; rounds: number }
   | { phase: 'close' };
 
@@ -28,6 +40,7 @@ export interface PhaseReply {
   latencies: number[];
   lastNotifiedAt?: number;
   lastPushedAt?: number;
+  lastCompletedAt?: number;
   /** This process's resident set size (bytes) at the end of the phase. */
   rss?: number;
   error?: string;

@@ -14,18 +14,26 @@ interface Device {
   waiters: Map<string, (topic: string, payload: Record<string, unknown>) => void>;
   /** Wall-clock time of the first notify-next that named an execution. */
   notifiedAt?: number;
+  /** Wall-clock time the jobsOnNotify phase saw this device's update SUCCEEDED accepted. */
+  completedAt?: number;
   /** Wall-clock time of the first message on bench/<thing>/push (the bare-publish baseline). */
   pushedAt?: number;
 }
+
+type ConnectPhase = Extract<PhaseRequest, { phase: 'connect' }>;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 const devices: Device[] = [];
 let seq = 0;
 let notifyWaiter: (() => void) | undefined;
 let pushWaiter: (() => void) | undefined;
+/** Called with a device on its first notify-next naming an execution (the jobsOnNotify phase). */
+let onNotified: ((d: Device) => void) | undefined;
 
-async function connectOne(thing: string, req: Extract<PhaseRequest, { phase: 'connect' }>): Promise<Device> {
-  const client = await connectDevice(thing, req);
+/** `index`: the device's index in the whole fleet, which picks its endpoint when there are several. */
+async function connectOne(thing: string, index: number, req: ConnectPhase): Promise<Device> {
+  const url = typeof req.url === 'string' ? req.url : req.url[index % req.url.length]!;
+  const client = await connectDevice(thing, { ...req, url });
   const d: Device = { thing, client, waiters: new Map() };
   client.on('message', (topic, buf) => {
     if (topic.endsWith('/push')) {
@@ -36,6 +44,7 @@ async function connectOne(thing: string, req: Extract<PhaseRequest, { phase: 'co
     const payload = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
     if (topic.endsWith('/notify-next') && payload.execution && d.notifiedAt === undefined) {
       d.notifiedAt = wallNow();
+      onNotified?.(d);
       if (notifyWaiter && devices.every((x) => x.notifiedAt !== undefined)) notifyWaiter();
     }
     const token = typeof payload.clientToken === 'string' ? payload.clientToken : String(payload.seq);
@@ -63,6 +72,38 @@ function roundTrip(d: Device, topic: string, body: Record<string, unknown>, toke
   });
 }
 
+/** Publishes each step in turn, the next when the previous one was accepted; the latencies (ms). */
+async function runSteps(d: Device, steps: [string, Record<string, unknown>][]): Promise<number[]> {
+  const out: number[] = [];
+  for (const [topic, body] of steps) {
+    const token = `c${++seq}`;
+    out.push(await roundTrip(d, topic, { ...body, clientToken: token }, token));
+  }
+  return out;
+}
+
+/** Resolves when every device ran start-next then update SUCCEEDED, each as soon as it was notified. */
+function jobsOnNotify(jobId: string): Promise<number[]> {
+  const latencies: number[] = [];
+  let pending = devices.length;
+  return new Promise<number[]>((resolve, reject) => {
+    const run = (d: Device): void => {
+      const base = `$aws/things/${d.thing}/jobs`;
+      runSteps(d, [
+        [`${base}/start-next`, {}],
+        [`${base}/${jobId}/update`, { status: 'SUCCEEDED' }],
+      ]).then((out) => {
+        latencies.push(...out);
+        d.completedAt = wallNow();
+        if (--pending === 0) resolve(latencies);
+      }, reject);
+    };
+    onNotified = run;
+    for (const d of devices) if (d.notifiedAt !== undefined) run(d);
+    if (pending === 0) resolve(latencies);
+  }).finally(() => (onNotified = undefined));
+}
+
 async function everyDevice(each: (d: Device) => Promise<number[]>): Promise<number[]> {
   const all = await Promise.all(devices.map(each));
   return all.flat();
@@ -71,8 +112,9 @@ async function everyDevice(each: (d: Device) => Promise<number[]>): Promise<numb
 async function run(req: PhaseRequest): Promise<Omit<PhaseReply, 'phase' | 'startedAt' | 'endedAt'>> {
   switch (req.phase) {
     case 'connect': {
+      const first = req.first ?? 0;
       for (let i = 0; i < req.things.length; i += req.batch) {
-        const batch = req.things.slice(i, i + req.batch).map((t) => connectOne(t, req));
+        const batch = req.things.slice(i, i + req.batch).map((t, k) => connectOne(t, first + i + k, req));
         devices.push(...(await Promise.all(batch)));
       }
       return { latencies: [] };
@@ -104,19 +146,21 @@ async function run(req: PhaseRequest): Promise<Omit<PhaseReply, 'phase' | 'start
       return {
         latencies: await everyDevice(async (d) => {
           const base = `$aws/things/${d.thing}/jobs`;
-          const steps: [string, Record<string, unknown>][] = [
+          return runSteps(d, [
             [`${base}/start-next`, {}],
             [`${base}/${req.jobId}/update`, { status: 'IN_PROGRESS', statusDetails: { step: 'install' } }],
             [`${base}/${req.jobId}/update`, { status: 'SUCCEEDED' }],
-          ];
-          const out: number[] = [];
-          for (const [topic, body] of steps) {
-            const token = `c${++seq}`;
-            out.push(await roundTrip(d, topic, { ...body, clientToken: token }, token));
-          }
-          return out;
+          ]);
         }),
       };
+    case 'jobsOnNotify': {
+      const latencies = await jobsOnNotify(req.jobId);
+      return {
+        latencies,
+        lastNotifiedAt: Math.max(...devices.map((d) => d.notifiedAt!)),
+        lastCompletedAt: Math.max(...devices.map((d) => d.completedAt!)),
+      };
+    }
     case 'get':
       return {
         latencies: await everyDevice(async (d) => {

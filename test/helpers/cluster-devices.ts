@@ -1,12 +1,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
 
 /**
- * A lean simulated fleet for the scaled-out tests and bench/cluster.ts: each device is an
- * mqtt.js client over TLS with a client certificate, behind a "load balancer" that is the list of
- * replica endpoints (a device that loses its replica tries the next ones until one accepts). A
- * device runs every job it is offered (start-next, then update SUCCEEDED) when it connects and
- * whenever notify-next names an execution, at least once and idempotently: a reply lost with its
- * replica is made good by the next run.
+ * A lean simulated fleet for the scaled-out tests: each device is an mqtt.js client over TLS with
+ * a client certificate, behind a "load balancer" that is the list of replica endpoints (a device
+ * that loses its replica tries the next ones until one accepts). A device runs every job it is
+ * offered (start-next, then update SUCCEEDED) when it connects and whenever notify-next names an
+ * execution, at least once and idempotently: a reply lost with its replica is made good by the
+ * next run.
  */
 export interface FleetCredentials {
   cert: string;
@@ -46,8 +46,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SimFleet {
   readonly devices: SimDevice[] = [];
-  /** Round-trip times of the jobs requests (ms), for bench/cluster.ts. */
-  readonly latencies: number[] = [];
   private readonly live: Live[] = [];
   private stopping = false;
   private seq = 0;
@@ -141,7 +139,6 @@ export class SimFleet {
     const client = l.client;
     if (!client) return Promise.reject(new Error('not connected'));
     const clientToken = `t${++this.seq}`;
-    const started = performance.now();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         l.waiters.delete(clientToken);
@@ -150,7 +147,6 @@ export class SimFleet {
       l.waiters.set(clientToken, {
         resolve: (m) => {
           clearTimeout(timer);
-          this.latencies.push(performance.now() - started);
           resolve(m);
         },
         reject: (e) => {
