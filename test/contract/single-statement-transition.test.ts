@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecution } from '../../src/jobs/executions.repository.js';
+import { pendingThingsOf } from '../../src/jobs/job-counters.js';
 import { jobRowWithoutCounters } from '../../src/jobs/jobs.repository.js';
 import {
   fitsOneStatement,
@@ -118,6 +119,12 @@ describe('device transitions in one statement on postgres', () => {
     });
     expect(started?.status).toBe('IN_PROGRESS');
     expect(await outboxOf('t3')).toHaveLength(0);
+    // t1 QUEUED, t3 IN_PROGRESS, t2 SUCCEEDED: two pending, counted from the row and the deltas.
+    expect(await pendingThingsOf(f.store.db, 'j1')).toEqual({
+      status: 'IN_PROGRESS',
+      target_selection: 'SNAPSHOT',
+      pending: 2,
+    });
     // The job row is gone (as after DeleteJob's purge): the job lock finds nothing, so no write.
     const orphan = (await findExecution(f.store.db, 'j1', 't1'))!;
     await f.store.db.updateTable('jobs').set({ job_id: 'j1-moved' }).where('job_id', '=', 'j1').execute();
