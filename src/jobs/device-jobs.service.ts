@@ -355,7 +355,7 @@ export class DeviceJobsService {
     };
   }
 
-  /** The update in the caller's transaction, the job held (SQLite: the one writer; PostgreSQL: FOR SHARE). */
+  /** The update in the caller's transaction, the job held (SQLite: the one writer; PostgreSQL: its lock shared). */
   private async updateIn(trx: Executor, u: PlannedUpdate, expectedVersion: number | undefined): Promise<ExecutionRow> {
     const job = await jobs.shareJob(trx, this.ctx.dialect, u.jobId);
     const row = job && (await executions.findExecution(trx, u.jobId, u.thingName, u.input.executionNumber));

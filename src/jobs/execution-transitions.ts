@@ -25,7 +25,7 @@ export interface TransitionRequest {
    */
   announce?: boolean;
   /**
-   * `delta` when the caller holds the job only FOR SHARE (device transitions on PostgreSQL,
+   * `delta` when the caller holds the job's lock only shared (device transitions on PostgreSQL,
    * issue 17): counters go to job_counter_deltas and the caller checks completion after commit
    * (completeIfDone needs the exclusive lock to see every concurrent transition).
    */

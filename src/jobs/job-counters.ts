@@ -20,7 +20,7 @@ type CounterColumn = keyof JobsTable & string;
 /**
  * How a transaction changes a job's counters (issue 17):
  * - `row`: UPDATE the job row; the caller holds the job's exclusive lock (or is on SQLite).
- * - `delta`: append to job_counter_deltas; for transactions that hold the job only FOR SHARE
+ * - `delta`: append to job_counter_deltas; for transactions that hold the job's lock only shared
  *   (device transitions on PostgreSQL), so devices of one job never queue on one row lock.
  */
 export type CounterMode = 'row' | 'delta';
@@ -104,7 +104,7 @@ function withSums(row: JobRow, sums: ReadonlyMap<string, number> | undefined): J
 
 /**
  * Moves the job's committed deltas into its row; the caller holds the job's exclusive lock, so
- * every device transaction that held it FOR SHARE has committed and its deltas are all here.
+ * every device transaction that held it shared has committed and its deltas are all here.
  */
 export async function foldCounterDeltas(db: Executor, row: JobRow): Promise<JobRow> {
   if (neverDeltas(db)) return row;

@@ -1,4 +1,4 @@
-import type { Selectable, Updateable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import { emitJobEvent } from '../scheduler/job-events.js';
 import type { Dialect, Executor } from '../store/database.js';
 import { jobSourcesOf, type JobStatus, type TargetSelection } from './job-states.js';
@@ -20,12 +20,25 @@ export async function jobRowWithoutCounters(db: Executor, jobId: string): Promis
 }
 
 /**
- * Reads the job and, on PostgreSQL, locks its row until commit. Every writer that touches a
- * job's executions locks the job first, so counters, completion and cancellation serialize per
- * job and two transactions never take the same locks in opposite orders. (SQLite serializes
- * writers on its single connection.)
+ * The job's lock on PostgreSQL (issue 17): a transaction-scoped advisory lock keyed by the job id,
+ * shared by device transitions and exclusive for everything else that changes the job's
+ * executions or counters. Not a row lock: FOR SHARE on the job row by many devices at once wrote
+ * a lock record to the WAL and a MultiXact for each, and they queued on the row (tuple lock
+ * waits). The 64-bit hash keeps two live jobs from sharing a key but for a 2^-64 chance, which
+ * would only make them wait for each other. Its key space (one bigint) is apart from the
+ * two-integer advisory locks of src/jobs/jobs.hooks.ts.
+ */
+export const jobLockKey = (jobId: string) => sql`hashtextextended(${`fleetjobs/job/${jobId}`}, 0)`;
+
+/**
+ * Reads the job and, on PostgreSQL, locks it until commit, exclusively: the job's advisory lock
+ * (so device transitions holding it shared have committed, and new ones wait), then its row.
+ * Every writer that touches a job's executions locks the job first, so counters, completion and
+ * cancellation serialize per job and two transactions never take the same locks in opposite
+ * orders. (SQLite serializes writers on its single connection.)
  */
 export async function lockJob(db: Executor, dialect: Dialect, jobId: string): Promise<JobRow | undefined> {
+  if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${jobLockKey(jobId)})`.execute(db);
   const row = await db
     .selectFrom('jobs')
     .selectAll()
@@ -37,7 +50,7 @@ export async function lockJob(db: Executor, dialect: Dialect, jobId: string): Pr
 }
 
 /**
- * Device transitions (issue 17): on PostgreSQL the job row FOR SHARE, so devices of one job do
+ * Device transitions (issue 17): on PostgreSQL the job's lock shared, so devices of one job do
  * not queue behind each other, while exclusive lockers (cancel, delete, the scheduler) still wait
  * for them and they for those. Counters change through deltas (CounterMode `delta`) and the job's
  * completion is checked after commit (DeviceJobsService). The row's counters leave out unfolded
@@ -45,8 +58,9 @@ export async function lockJob(db: Executor, dialect: Dialect, jobId: string): Pr
  */
 export async function shareJob(db: Executor, dialect: Dialect, jobId: string): Promise<JobRow | undefined> {
   if (dialect !== 'postgres') return lockJob(db, dialect, jobId);
+  await sql`SELECT pg_advisory_xact_lock_shared(${jobLockKey(jobId)})`.execute(db);
   // Device transitions read the job's configuration, never its counters: no deltas are added here.
-  return db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).forShare().executeTakeFirst();
+  return jobRowWithoutCounters(db, jobId);
 }
 
 /** Whether the counters say a SNAPSHOT job is done (spec 3.2): a hint; completeIfDone decides. */

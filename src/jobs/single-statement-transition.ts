@@ -4,7 +4,7 @@ import { canTransition, isTerminal, sourcesOf } from './execution-states.js';
 import { counterColumns } from './job-counters.js';
 import { counterChangeOf, transitionChanges, type TransitionRequest } from './execution-transitions.js';
 import type { ExecutionRow } from './executions.repository.js';
-import type { JobRow } from './jobs.repository.js';
+import { jobLockKey, type JobRow } from './jobs.repository.js';
 import type { JobExecutionsTable } from './jobs.tables.js';
 
 /**
@@ -27,14 +27,14 @@ export function fitsOneStatement(
 
 /**
  * Issue 17: a device transition on PostgreSQL in one statement, so one round trip and an implicit
- * transaction, instead of BEGIN, the job FOR SHARE, the CAS, the deltas, the outbox and COMMIT,
+ * transaction, instead of BEGIN, the job's shared lock, the CAS, the deltas, the outbox and COMMIT,
  * each of which waited on the server's busy event loop while holding a pool connection.
  *
  * The same guarantees as applyTransition with `counters: 'delta'`:
- * - the job row is taken FOR SHARE before the execution row is touched (`j` is an uncorrelated
- *   sub-query of the UPDATE's WHERE, an InitPlan run before the scan), so exclusive lockers
- *   (CancelJob, DeleteJob, the scheduler's fold) order against it, in the one lock order: job, then
- *   execution;
+ * - the job's lock (jobLockKey) is taken shared before the execution row is touched (`j` is an
+ *   uncorrelated sub-query of the UPDATE's WHERE, an InitPlan run before the scan), so exclusive
+ *   lockers (CancelJob, DeleteJob, the scheduler's fold) order against it, in the one lock order:
+ *   job, then execution;
  * - the UPDATE is the compare-and-set (id, version, allowed sources); the counter deltas and the
  *   outbox row are written only when it matched (`EXISTS (SELECT 1 FROM u)`), in the same commit;
  * - a deleted job leaves `j` empty, so nothing is written and the caller sees a lost race.
@@ -56,11 +56,12 @@ export async function transitionInOneStatement(
   const announce = moved && req.announce !== false;
   const sources = sourcesOf(req.cause, req.to);
   const r = await sql<{ id: number }>`
-    WITH j AS (SELECT 1 FROM jobs WHERE job_id = ${exec.job_id} FOR SHARE),
+    WITH j AS (SELECT pg_advisory_xact_lock_shared(${jobLockKey(exec.job_id)})),
     u AS (
       UPDATE job_executions SET ${set}
       WHERE id = ${exec.id} AND version_number = ${exec.version_number}
-        AND status IN (${sql.join(sources)}) AND EXISTS (SELECT 1 FROM j)
+        AND status IN (${sql.join(sources)})
+        AND EXISTS (SELECT 1 FROM j) AND EXISTS (SELECT 1 FROM jobs WHERE job_id = ${exec.job_id})
       RETURNING id
     ),
     d AS (

@@ -125,7 +125,7 @@ describe('device transitions in one statement on postgres', () => {
       target_selection: 'SNAPSHOT',
       pending: 2,
     });
-    // The job row is gone (as after DeleteJob's purge): the job lock finds nothing, so no write.
+    // The job row is gone (as after DeleteJob's purge): the statement finds no job, so it writes nothing.
     const orphan = (await findExecution(f.store.db, 'j1', 't1'))!;
     await f.store.db.updateTable('jobs').set({ job_id: 'j1-moved' }).where('job_id', '=', 'j1').execute();
     const before = (await deltasOf('j1')).length;
