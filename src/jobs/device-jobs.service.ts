@@ -24,7 +24,18 @@ import {
 import { canTransition, isTerminal, type DeviceSettableStatus } from './execution-states.js';
 import { pendingThingsOf, type CounterMode } from './job-counters.js';
 import { applyTransition, type TransitionRequest } from './execution-transitions.js';
-import { fitsOneStatement, readUpdateTarget, transitionInOneStatement } from './single-statement-transition.js';
+import { StatementBatcher } from '../store/statement-batcher.js';
+import {
+  fitsOneStatement,
+  readHeads,
+  readUpdateTargets,
+  transitionsInOneStatement,
+  type HeadKey,
+  type JobSettings,
+  type StatementTransition,
+  type UpdateTarget,
+  type UpdateTargetKey,
+} from './single-statement-transition.js';
 import * as executions from './executions.repository.js';
 import type { ExecutionRow } from './executions.repository.js';
 import { detailsOf, deviceTime, secondsBeforeTimeout } from './job-render.js';
@@ -82,6 +93,14 @@ export class DeviceJobsService {
   readonly documentChecks: DocumentCheck[] = [];
   /** Device transitions from many devices commit together (issue 17); each keeps its own outcome. */
   private readonly transitions: TransactionBatcher;
+  /** Issue 17: the reads and writes of device transitions on PostgreSQL, batched per event-loop turn. */
+  private readonly postgresBatches:
+    | {
+        updates: StatementBatcher<UpdateTargetKey, UpdateTarget>;
+        heads: StatementBatcher<HeadKey, { head: ExecutionRow | undefined; job: JobRow | undefined }>;
+        writes: StatementBatcher<StatementTransition, ExecutionRow | undefined>;
+      }
+    | undefined;
   /** Post-commit completion checks running now, by job (PostgreSQL). */
   private readonly completionChecks = new Map<string, { again: boolean; done: Promise<void> }>();
   /** Issue 17: PostgreSQL devices share the job row and append counter deltas. */
@@ -90,6 +109,13 @@ export class DeviceJobsService {
   constructor(private readonly ctx: ServiceContext) {
     this.transitions = new TransactionBatcher(ctx.db, ctx.dialect);
     this.counters = ctx.dialect === 'postgres' ? 'delta' : 'row';
+    if (ctx.dialect === 'postgres') {
+      this.postgresBatches = {
+        updates: new StatementBatcher((keys) => readUpdateTargets(ctx.db, keys)),
+        heads: new StatementBatcher((keys) => readHeads(ctx.db, keys)),
+        writes: new StatementBatcher((items) => transitionsInOneStatement(ctx.db, items)),
+      };
+    }
   }
 
   private now(): number {
@@ -232,23 +258,24 @@ export class DeviceJobsService {
 
   /**
    * Issue 17: on PostgreSQL the head and its job are read without a transaction and the start is
-   * one statement (single-statement-transition.ts), whose compare-and-set fails if the head moved.
-   * The job read here renders the document too (the counters are not in it).
+   * one statement (single-statement-transition.ts), whose compare-and-set fails if the head moved;
+   * both are batched with the other devices' requests of the same event-loop turn. The job read
+   * here renders the document too (the counters are not in it).
    */
   private async startNextOnPostgres(p: PlannedStart, jobCache: JobCache): Promise<ExecutionRow | undefined> {
+    const batches = this.postgresBatches!;
     for (let attempt = 0; attempt < START_NEXT_ATTEMPTS; attempt++) {
-      const head = (await executions.pendingOfThing(this.ctx.db, p.thingName, p.ns, 1))[0];
+      const { head, job } = await batches.heads.run({ thingName: p.thingName, namespaceId: p.ns });
+      if (head) jobCache.set(head.job_id, Promise.resolve(job));
       if (!head || head.status === 'IN_PROGRESS') return head;
-      const job = await jobs.jobRowWithoutCounters(this.ctx.db, head.job_id);
-      jobCache.set(head.job_id, Promise.resolve(job));
-      const started = job && (await transitionInOneStatement(this.ctx.db, head, this.startRequest(p, job)));
+      const started = job && (await batches.writes.run({ exec: head, req: this.startRequest(p, job) }));
       if (started) return started;
     }
     throw startNextThrottled();
   }
 
   /** spec 5.1: StartNext's transition of the head, with its timers (spec 3.7). */
-  private startRequest(p: PlannedStart, job: JobRow | undefined): TransitionRequest {
+  private startRequest(p: PlannedStart, job: JobSettings | undefined): TransitionRequest {
     const now = this.now();
     const inProgressDeadline = this.inProgressDeadline(job, now);
     const stepDeadline = p.stepTimeoutInMinutes !== undefined ? now + minutes(p.stepTimeoutInMinutes) : null;
@@ -291,7 +318,7 @@ export class DeviceJobsService {
     return job;
   }
 
-  private inProgressDeadline(job: JobRow | undefined, now: number): number | null {
+  private inProgressDeadline(job: JobSettings | undefined, now: number): number | null {
     const timeout = job?.timeout_config ? (JSON.parse(job.timeout_config) as TimeoutConfig) : undefined;
     return timeout?.inProgressTimeoutInMinutes !== undefined ? now + minutes(timeout.inProgressTimeoutInMinutes) : null;
   }
@@ -371,12 +398,14 @@ export class DeviceJobsService {
    * transactional path, which re-reads under the job lock.
    */
   private async updateOnPostgres(u: PlannedUpdate, expectedVersion: number | undefined): Promise<ExecutionRow> {
-    const target = await readUpdateTarget(this.ctx.db, u.jobId, u.thingName, u.input.executionNumber);
+    const batches = this.postgresBatches!;
+    const key = { jobId: u.jobId, thingName: u.thingName, executionNumber: u.input.executionNumber };
+    const target = await batches.updates.run(key);
     const req = this.checkUpdate(u, target.job, target.execution, expectedVersion);
     if (!fitsOneStatement(u.to, req.job, target.eventsEnabled)) {
       return this.transitions.run((trx) => this.updateIn(trx, u, expectedVersion));
     }
-    const next = await transitionInOneStatement(this.ctx.db, req.row, req.transition);
+    const next = await batches.writes.run({ exec: req.row, req: req.transition });
     if (!next) throw await this.lostRace(this.ctx.db, req.row, expectedVersion ?? req.row.version_number);
     return next;
   }
@@ -384,10 +413,10 @@ export class DeviceJobsService {
   /** spec 4.3: the checks of UpdateJobExecution on what was read, and the transition they allow. */
   private checkUpdate(
     u: PlannedUpdate,
-    job: JobRow | undefined,
+    job: JobSettings | undefined,
     row: ExecutionRow | undefined,
     expectedVersion: number | undefined,
-  ): { job: JobRow; row: ExecutionRow; transition: TransitionRequest } {
+  ): { job: JobSettings; row: ExecutionRow; transition: TransitionRequest } {
     if (!job || !row || row.released_at === null)
       throw executionNotFound(u.jobId, u.thingName, u.input.executionNumber);
     if (expectedVersion !== undefined && expectedVersion !== row.version_number) {
@@ -401,7 +430,7 @@ export class DeviceJobsService {
 
   private updateChanges(
     row: ExecutionRow,
-    job: JobRow,
+    job: JobSettings,
     to: DeviceSettableStatus,
     now: number,
     statusDetails: Record<string, string> | undefined,

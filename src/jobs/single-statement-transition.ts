@@ -4,13 +4,24 @@ import { canTransition, isTerminal, sourcesOf } from './execution-states.js';
 import { counterColumns } from './job-counters.js';
 import { counterChangeOf, transitionChanges, type TransitionRequest } from './execution-transitions.js';
 import type { ExecutionRow } from './executions.repository.js';
-import { jobLockKey, type JobRow } from './jobs.repository.js';
+import type { JobRow } from './jobs.repository.js';
 import type { JobExecutionsTable } from './jobs.tables.js';
 
 /**
- * Whether a device transition on PostgreSQL can be written as one statement: everything but a
- * terminal status that has rollout effects beyond counters and the outbox, i.e. a jobExecution
- * event (spec 5.9) or a retry (spec 3.8). Those take the transactional path (applyTransition).
+ * Issue 17, PostgreSQL: device transitions as single statements, batched over the requests of one
+ * event-loop turn (src/store/statement-batcher.ts). A transition used to be BEGIN, the job lock,
+ * the execution, the CAS, the deltas, the outbox and COMMIT, each a round trip waiting on the
+ * server's busy event loop while holding a pool connection; now it is one read and one write, each
+ * shared with the other devices that reported in the same turn.
+ */
+
+/** The job's settings a device transition reads (not its document or counters). */
+export type JobSettings = Pick<JobRow, 'status' | 'retry_config' | 'timeout_config'>;
+
+/**
+ * Whether a device transition can be written by transitionsInOneStatement: everything but a
+ * terminal status with rollout effects beyond counters and the outbox, i.e. a jobExecution event
+ * (spec 5.9) or a retry (spec 3.8). Those take the transactional path (applyTransition).
  * `eventsEnabled` comes from the same read as the execution; an event configuration changed
  * between that read and the write orders the transition before the change.
  */
@@ -25,103 +36,189 @@ export function fitsOneStatement(
   return !mayRetry;
 }
 
-/**
- * Issue 17: a device transition on PostgreSQL in one statement, so one round trip and an implicit
- * transaction, instead of BEGIN, the job's shared lock, the CAS, the deltas, the outbox and COMMIT,
- * each of which waited on the server's busy event loop while holding a pool connection.
- *
- * The same guarantees as applyTransition with `counters: 'delta'`:
- * - the job's lock (jobLockKey) is taken shared before the execution row is touched (`j` is an
- *   uncorrelated sub-query of the UPDATE's WHERE, an InitPlan run before the scan), so exclusive
- *   lockers (CancelJob, DeleteJob, the scheduler's fold) order against it, in the one lock order:
- *   job, then execution;
- * - the UPDATE is the compare-and-set (id, version, allowed sources); the counter deltas and the
- *   outbox row are written only when it matched (`EXISTS (SELECT 1 FROM u)`), in the same commit;
- * - a deleted job leaves `j` empty, so nothing is written and the caller sees a lost race.
- * The outbox trigger (migration 0021) sends NOTIFY at commit, as for any outbox insert.
- * The caller checks the job's completion after this returns, as for the transactional path.
- */
-export async function transitionInOneStatement(
-  db: Db,
-  exec: ExecutionRow,
-  req: Omit<TransitionRequest, 'counters'>,
-): Promise<ExecutionRow | undefined> {
-  if (!canTransition(req.cause, exec.status, req.to)) {
-    throw new Error(`${req.cause} cannot move an execution from ${exec.status} to ${req.to}`);
-  }
-  const changes = transitionChanges(req);
-  const set = setList({ ...changes, version_number: exec.version_number + 1 });
-  const moved = exec.status !== req.to;
-  const deltas = moved ? counterColumns(counterChangeOf(exec.status, req.to)) : [];
-  const announce = moved && req.announce !== false;
-  const sources = sourcesOf(req.cause, req.to);
-  const r = await sql<{ id: number }>`
-    WITH j AS (SELECT pg_advisory_xact_lock_shared(${jobLockKey(exec.job_id)})),
-    u AS (
-      UPDATE job_executions SET ${set}
-      WHERE id = ${exec.id} AND version_number = ${exec.version_number}
-        AND status IN (${sql.join(sources)})
-        AND EXISTS (SELECT 1 FROM j) AND EXISTS (SELECT 1 FROM jobs WHERE job_id = ${exec.job_id})
-      RETURNING id
-    ),
-    d AS (
-      INSERT INTO job_counter_deltas (job_id, counter, delta)
-      SELECT ${exec.job_id}, c.counter, c.delta
-      FROM ${deltaRows(deltas)}
-      WHERE EXISTS (SELECT 1 FROM u)
-    ),
-    o AS (
-      INSERT INTO outbox (kind, thing_name, namespace_id, topic, payload, created_at, claimed_until)
-      SELECT 'thing-jobs-changed', ${exec.thing_name}, ${exec.namespace_id}, NULL, NULL, ${req.now}::bigint, 0
-      WHERE ${announce} AND EXISTS (SELECT 1 FROM u)
-    )
-    SELECT id FROM u`.execute(db);
-  if (r.rows.length === 0) return undefined;
-  return { ...exec, ...changes, version_number: exec.version_number + 1 } as ExecutionRow;
-}
-
-function setList(changes: Updateable<JobExecutionsTable>) {
-  return sql.join(
-    Object.entries(changes)
-      .filter(([, v]) => v !== undefined)
-      .map(([column, v]) => sql`${sql.ref(column)} = ${v}`),
-  );
-}
-
-/** `(VALUES (counter, delta), ...) AS c(counter, delta)`, empty when nothing moves. */
-function deltaRows(deltas: readonly [string, number][]) {
-  if (deltas.length === 0) return sql`(SELECT NULL::text AS counter, NULL::integer AS delta WHERE false) AS c`;
-  const rows = deltas.map(([counter, delta]) => sql`(${counter}, ${delta}::integer)`);
-  return sql`(VALUES ${sql.join(rows)}) AS c(counter, delta)`;
+export interface UpdateTargetKey {
+  jobId: string;
+  thingName: string;
+  executionNumber: number | undefined;
 }
 
 export interface UpdateTarget {
-  job: JobRow | undefined;
+  job: JobSettings | undefined;
   execution: ExecutionRow | undefined;
   /** Whether jobExecution events are on (spec 5.9): then terminal updates take the transactional path. */
   eventsEnabled: boolean;
 }
 
 /**
- * What UpdateJobExecution reads before its write, in one round trip on PostgreSQL: the job (its
- * counters without unfolded deltas; only its configuration is used), the thing's execution of it
- * (that number, or the latest) and the event switch. Rows come back as JSON: every column is text,
- * integer or bigint, which JSON carries exactly (bigints stay below 2^53).
+ * What UpdateJobExecution reads before its write, for many requests in one statement: the job's
+ * settings, the thing's execution of it (that number, or the latest) and the event switch.
+ * Executions come back as JSON: every column is text, integer or bigint, which JSON carries
+ * exactly (bigints stay below 2^53).
  */
-export async function readUpdateTarget(
-  db: Db,
-  jobId: string,
-  thingName: string,
-  executionNumber: number | undefined,
-): Promise<UpdateTarget> {
-  const numbered = executionNumber === undefined ? sql`` : sql`AND e.execution_number = ${executionNumber}`;
-  const r = await sql<{ job: JobRow; execution: ExecutionRow | null; events: number | null }>`
-    SELECT to_jsonb(j) AS job,
+export async function readUpdateTargets(db: Db, keys: readonly UpdateTargetKey[]): Promise<UpdateTarget[]> {
+  const r = await sql<{
+    i: number;
+    job_status: JobRow['status'] | null;
+    retry_config: string | null;
+    timeout_config: string | null;
+    execution: ExecutionRow | null;
+    events: number | null;
+  }>`
+    SELECT k.i, j.status AS job_status, j.retry_config, j.timeout_config,
       (SELECT to_jsonb(e) FROM job_executions e
-        WHERE e.job_id = j.job_id AND e.thing_name = ${thingName} ${numbered}
+        WHERE e.job_id = k.job_id AND e.thing_name = k.thing_name
+          AND (k.execution_number IS NULL OR e.execution_number = k.execution_number)
         ORDER BY e.execution_number DESC LIMIT 1) AS execution,
       (SELECT enabled FROM event_configurations WHERE event_type = 'JOB_EXECUTION') AS events
-    FROM jobs j WHERE j.job_id = ${jobId}`.execute(db);
-  const row = r.rows[0];
-  return { job: row?.job, execution: row?.execution ?? undefined, eventsEnabled: row?.events === 1 };
+    FROM unnest(${keys.map((k) => k.jobId)}::text[], ${keys.map((k) => k.thingName)}::text[],
+                ${keys.map((k) => k.executionNumber ?? null)}::integer[])
+      WITH ORDINALITY AS k(job_id, thing_name, execution_number, i)
+    LEFT JOIN jobs j ON j.job_id = k.job_id
+    ORDER BY k.i`.execute(db);
+  return r.rows.map((row) => ({
+    job:
+      row.job_status === null
+        ? undefined
+        : { status: row.job_status, retry_config: row.retry_config, timeout_config: row.timeout_config },
+    execution: row.execution ?? undefined,
+    eventsEnabled: row.events === 1,
+  }));
+}
+
+export interface HeadKey {
+  thingName: string;
+  namespaceId: string;
+}
+
+/**
+ * StartNext's read for many things in one statement: each thing's head (its first released
+ * pending execution in spec 4.1 order, as executions.pendingOfThing) and that execution's job.
+ */
+export async function readHeads(
+  db: Db,
+  keys: readonly HeadKey[],
+): Promise<{ head: ExecutionRow | undefined; job: JobRow | undefined }[]> {
+  const r = await sql<{ head: ExecutionRow | null; job: JobRow | null }>`
+    SELECT h.head, (SELECT to_jsonb(j) FROM jobs j WHERE j.job_id = h.head->>'job_id') AS job
+    FROM unnest(${keys.map((k) => k.thingName)}::text[], ${keys.map((k) => k.namespaceId)}::text[])
+      WITH ORDINALITY AS k(thing_name, namespace_id, i)
+    CROSS JOIN LATERAL (
+      SELECT (SELECT to_jsonb(e) FROM job_executions e
+        WHERE e.thing_name = k.thing_name AND e.namespace_id = k.namespace_id
+          AND e.status IN ('IN_PROGRESS', 'QUEUED') AND e.released_at IS NOT NULL
+        ORDER BY CASE WHEN e.status = 'IN_PROGRESS' THEN 0 ELSE 1 END, e.queued_at, e.id
+        LIMIT 1) AS head
+    ) h
+    ORDER BY k.i`.execute(db);
+  return r.rows.map((row) => ({ head: row.head ?? undefined, job: row.job ?? undefined }));
+}
+
+export interface StatementTransition {
+  exec: ExecutionRow;
+  req: Omit<TransitionRequest, 'counters'>;
+}
+
+/** The execution columns a device transition may set, with their SQL types. */
+const SETTABLE = {
+  status: 'text',
+  status_details: 'text',
+  last_updated_at: 'bigint',
+  started_at: 'bigint',
+  in_progress_deadline: 'bigint',
+  step_deadline: 'bigint',
+  timeout_at: 'bigint',
+} as const;
+type Settable = keyof typeof SETTABLE;
+const SETTABLE_COLUMNS = Object.keys(SETTABLE) as Settable[];
+
+/**
+ * Many device transitions in one statement, so one round trip and an implicit transaction. For
+ * each, the same guarantees as applyTransition with `counters: 'delta'`:
+ * - the jobs' locks (jobLockKey) are taken shared, in job id order, before any execution row is
+ *   touched (`l` is an uncorrelated sub-query of the UPDATE's WHERE, an InitPlan run before the
+ *   scan), so exclusive lockers (CancelJob, DeleteJob, the scheduler's fold) order against it, in
+ *   the one lock order: jobs by id, then executions;
+ * - the UPDATE is each transition's compare-and-set (id, version, allowed sources); its counter
+ *   deltas and outbox row are written only for the rows it changed, in the same commit;
+ * - an execution whose job row is gone is not written, and its caller sees a lost race;
+ * - two transitions of one execution in one batch: the row is updated once, so one wins and the
+ *   other loses its race, as if they had come one after the other.
+ * A statement that fails (a deadlock between two batches, say) writes nothing; the batcher then
+ * retries each transition alone. The outbox trigger sends NOTIFY at commit, as for any outbox
+ * insert. Callers check the jobs' completion after this returns, as for the transactional path.
+ * Returns, per transition, the row as written, or undefined when its CAS lost.
+ */
+export async function transitionsInOneStatement(
+  db: Db,
+  items: readonly StatementTransition[],
+): Promise<(ExecutionRow | undefined)[]> {
+  const written = items.map(({ exec, req }) => {
+    if (!canTransition(req.cause, exec.status, req.to)) {
+      throw new Error(`${req.cause} cannot move an execution from ${exec.status} to ${req.to}`);
+    }
+    return transitionChanges(req);
+  });
+  const rows = items.map(({ exec, req }, i) => {
+    const moved = exec.status !== req.to;
+    return {
+      i,
+      id: exec.id,
+      v: exec.version_number,
+      src: sourcesOf(req.cause, req.to),
+      job: exec.job_id,
+      thing: exec.thing_name,
+      ns: exec.namespace_id,
+      ann: moved && req.announce !== false,
+      set: settableOf(written[i]!),
+      d: moved ? counterColumns(counterChangeOf(exec.status, req.to)) : [],
+      now: req.now,
+    };
+  });
+  const r = await sql<{ i: number }>`
+    WITH x AS (
+      SELECT (r->>'i')::integer AS i, (r->>'id')::bigint AS id, (r->>'v')::integer AS v, r->'src' AS src,
+        r->>'job' AS job_id, r->>'thing' AS thing_name, r->>'ns' AS namespace_id, (r->>'ann')::boolean AS ann,
+        r->'set' AS s, r->'d' AS d, (r->>'now')::bigint AS now
+      FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS r
+    ),
+    l AS (
+      SELECT pg_advisory_xact_lock_shared(hashtextextended('fleetjobs/job/' || k.job_id, 0))
+      FROM (SELECT DISTINCT job_id FROM x ORDER BY job_id) k
+    ),
+    u AS (
+      UPDATE job_executions e SET ${sql.join(SETTABLE_COLUMNS.map(assignment))}, version_number = x.v + 1
+      FROM x
+      WHERE e.id = x.id AND e.version_number = x.v AND x.src ? e.status
+        AND (SELECT count(*) FROM l) >= 0 AND EXISTS (SELECT 1 FROM jobs WHERE jobs.job_id = x.job_id)
+      RETURNING x.i, x.job_id, x.thing_name, x.namespace_id, x.ann, x.d, x.now
+    ),
+    d AS (
+      INSERT INTO job_counter_deltas (job_id, counter, delta)
+      SELECT u.job_id, c->>0, (c->>1)::integer FROM u CROSS JOIN LATERAL jsonb_array_elements(u.d) AS c
+    ),
+    o AS (
+      INSERT INTO outbox (kind, thing_name, namespace_id, topic, payload, created_at, claimed_until)
+      SELECT 'thing-jobs-changed', u.thing_name, u.namespace_id, NULL, NULL, u.now, 0 FROM u WHERE u.ann
+    )
+    SELECT i FROM u`.execute(db);
+  const won = new Set(r.rows.map((row) => Number(row.i)));
+  return items.map(({ exec }, i) =>
+    won.has(i) ? ({ ...exec, ...written[i], version_number: exec.version_number + 1 } as ExecutionRow) : undefined,
+  );
+}
+
+/** `col = CASE WHEN x.s ? 'col' THEN (x.s->>'col')::type ELSE e.col END`: unset columns keep their value. */
+function assignment(column: Settable) {
+  const value = sql`(x.s->>${sql.lit(column)})::${sql.raw(SETTABLE[column])}`;
+  return sql`${sql.ref(column)} = CASE WHEN x.s ? ${sql.lit(column)} THEN ${value} ELSE ${sql.ref(`e.${column}`)} END`;
+}
+
+function settableOf(changes: Updateable<JobExecutionsTable>): Partial<Record<Settable, unknown>> {
+  const out: Partial<Record<Settable, unknown>> = {};
+  for (const [column, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    if (!(column in SETTABLE)) throw new Error(`a device transition cannot set ${column}`);
+    out[column as Settable] = value;
+  }
+  return out;
 }

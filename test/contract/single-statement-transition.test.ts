@@ -1,29 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findExecution } from '../../src/jobs/executions.repository.js';
+import { findExecution, pendingOfThing } from '../../src/jobs/executions.repository.js';
 import { pendingThingsOf } from '../../src/jobs/job-counters.js';
 import { jobRowWithoutCounters } from '../../src/jobs/jobs.repository.js';
 import {
   fitsOneStatement,
-  readUpdateTarget,
-  transitionInOneStatement,
+  readHeads,
+  readUpdateTargets,
+  transitionsInOneStatement,
+  type StatementTransition,
 } from '../../src/jobs/single-statement-transition.js';
+import { StatementBatcher } from '../../src/store/statement-batcher.js';
 import { schedulerFixture, type SchedulerFixture } from '../helpers/scheduler-fixture.js';
 
 /**
- * Issue 17: on PostgreSQL a device transition is one read and one write statement instead of a
- * transaction of seven to nine round trips. These tests pin what that statement must keep of
- * applyTransition: the compare-and-set, the counter deltas and the outbox row only when it wins,
- * nothing written for a deleted job, and the read returning the rows exactly as Kysely reads them.
- * (The same path under concurrency: job-concurrency.test.ts; through MQTT: the e2e device tests.)
+ * Issue 17: on PostgreSQL device transitions are one read and one write statement, each batched
+ * over the requests of one event-loop turn, instead of a transaction of seven to nine round trips.
+ * These tests pin what those statements must keep of applyTransition: each compare-and-set on its
+ * own, the counter deltas and the outbox row only for the ones that win, nothing written for a
+ * deleted job, and reads returning rows exactly as Kysely reads them. (The same path under
+ * concurrency: job-concurrency.test.ts; through MQTT: the e2e device tests.)
  */
-describe('device transitions in one statement on postgres', () => {
+describe('device transitions in single statements on postgres', () => {
   let f: SchedulerFixture;
+  const things = ['t1', 't2', 't3', 't4'];
   beforeAll(async () => {
     f = await schedulerFixture('postgres');
-    for (const thingName of ['t1', 't2', 't3']) await f.things.createThing({ thingName });
+    for (const thingName of things) await f.things.createThing({ thingName });
     await f.jobs.createJob({
       jobId: 'j1',
-      targets: ['t1', 't2', 't3'].map((t) => f.thingArn(t)),
+      targets: things.map((t) => f.thingArn(t)),
       document: '{"n":1}',
       timeoutConfig: { inProgressTimeoutInMinutes: 5 },
       jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'FAILED', numberOfRetries: 2 }] },
@@ -33,30 +38,53 @@ describe('device transitions in one statement on postgres', () => {
     await f?.close();
   });
 
+  const exec = async (thing: string) => (await findExecution(f.store.db, 'j1', thing))!;
   const deltasOf = async (jobId: string) =>
-    f.store.db.selectFrom('job_counter_deltas').select(['counter', 'delta']).where('job_id', '=', jobId).execute();
+    f.store.db
+      .selectFrom('job_counter_deltas')
+      .select(['counter', 'delta'])
+      .where('job_id', '=', jobId)
+      .orderBy('id')
+      .execute();
   const outboxOf = async (thing: string) =>
     f.store.db.selectFrom('outbox').select('id').where('thing_name', '=', thing).execute();
+  const write = (items: StatementTransition[]) => transitionsInOneStatement(f.store.db, items);
 
-  it('reads the job, the execution and the event switch as Kysely reads them', async () => {
-    const target = await readUpdateTarget(f.store.db, 'j1', 't1', undefined);
-    expect(target.job).toEqual(await jobRowWithoutCounters(f.store.db, 'j1'));
-    expect(target.execution).toEqual(await findExecution(f.store.db, 'j1', 't1'));
-    expect(target.eventsEnabled).toBe(false);
-    expect((await readUpdateTarget(f.store.db, 'j1', 't1', 1)).execution).toEqual(target.execution);
-    expect((await readUpdateTarget(f.store.db, 'j1', 't1', 7)).execution).toBeUndefined();
-    expect(await readUpdateTarget(f.store.db, 'nope', 't1', undefined)).toEqual({
-      job: undefined,
-      execution: undefined,
-      eventsEnabled: false,
-    });
+  it('reads the job settings, the execution and the event switch of many requests at once', async () => {
+    const job = (await jobRowWithoutCounters(f.store.db, 'j1'))!;
+    const settings = { status: job.status, retry_config: job.retry_config, timeout_config: job.timeout_config };
+    const keys = [
+      { jobId: 'j1', thingName: 't1', executionNumber: undefined },
+      { jobId: 'j1', thingName: 't2', executionNumber: 1 },
+      { jobId: 'j1', thingName: 't1', executionNumber: 7 },
+      { jobId: 'nope', thingName: 't1', executionNumber: undefined },
+    ];
+    expect(await readUpdateTargets(f.store.db, keys)).toEqual([
+      { job: settings, execution: await exec('t1'), eventsEnabled: false },
+      { job: settings, execution: await exec('t2'), eventsEnabled: false },
+      { job: settings, execution: undefined, eventsEnabled: false },
+      { job: undefined, execution: undefined, eventsEnabled: false },
+    ]);
     await f.eventConfigurations.updateEventConfigurations({
       eventConfigurations: { JOB_EXECUTION: { Enabled: true } },
     });
-    expect((await readUpdateTarget(f.store.db, 'j1', 't1', undefined)).eventsEnabled).toBe(true);
+    expect((await readUpdateTargets(f.store.db, keys.slice(0, 1)))[0]!.eventsEnabled).toBe(true);
     await f.eventConfigurations.updateEventConfigurations({
       eventConfigurations: { JOB_EXECUTION: { Enabled: false } },
     });
+  });
+
+  it("reads each thing's head and its job as pendingOfThing and Kysely do", async () => {
+    const heads = await readHeads(f.store.db, [
+      { thingName: 't1', namespaceId: '' },
+      { thingName: 'nobody', namespaceId: '' },
+      { thingName: 't1', namespaceId: 'other' },
+    ]);
+    expect(heads).toEqual([
+      { head: (await pendingOfThing(f.store.db, 't1', '', 1))[0], job: await jobRowWithoutCounters(f.store.db, 'j1') },
+      { head: undefined, job: undefined },
+      { head: undefined, job: undefined },
+    ]);
   });
 
   it('sends terminal updates with events or a possible retry down the transactional path', () => {
@@ -69,71 +97,114 @@ describe('device transitions in one statement on postgres', () => {
     expect(fitsOneStatement('FAILED', { ...job, status: 'CANCELED' }, false)).toBe(true);
   });
 
-  it('writes the deltas and the outbox row once, for the one compare-and-set that wins', async () => {
-    const exec = (await findExecution(f.store.db, 'j1', 't2'))!;
+  it('lets exactly one of several racing transitions of an execution win, in one batch or across batches', async () => {
+    const before = await exec('t2');
     await f.clearOutbox();
-    const before = (await deltasOf('j1')).length;
+    const deltas = (await deltasOf('j1')).length;
     const now = f.now();
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        transitionInOneStatement(f.store.db, exec, { cause: 'device-update', to: 'IN_PROGRESS', now }),
-      ),
-    );
+    const item: StatementTransition = { exec: before, req: { cause: 'device-update', to: 'IN_PROGRESS', now } };
+    const results = [...(await Promise.all([write([item, item, item]), write([item]), write([item, item])])).flat()];
     expect(results.filter((r) => r !== undefined)).toHaveLength(1);
-    const stored = (await findExecution(f.store.db, 'j1', 't2'))!;
-    expect(stored).toMatchObject({
-      status: 'IN_PROGRESS',
-      version_number: exec.version_number + 1,
-      last_updated_at: now,
-    });
+    const stored = await exec('t2');
+    expect(stored).toMatchObject({ status: 'IN_PROGRESS', version_number: before.version_number + 1 });
+    expect(stored.last_updated_at).toBe(now);
     expect(results.find((r) => r)).toEqual(stored);
-    expect((await deltasOf('j1')).slice(before)).toEqual([
+    expect((await deltasOf('j1')).slice(deltas)).toEqual([
       { counter: 'n_queued', delta: -1 },
       { counter: 'n_in_progress', delta: 1 },
     ]);
     expect(await outboxOf('t2')).toHaveLength(1);
-    // The same status again (a details update): no counter moves, and nothing to announce.
-    const again = await transitionInOneStatement(f.store.db, stored, {
-      cause: 'device-update',
-      to: 'IN_PROGRESS',
-      now,
-      changes: { status_details: '{"step":"2"}' },
-    });
-    expect(again?.version_number).toBe(stored.version_number + 1);
-    expect((await deltasOf('j1')).length).toBe(before + 2);
-    expect(await outboxOf('t2')).toHaveLength(1);
-    // A terminal status clears the timers, as applyTransition does (spec 2.7).
-    const done = await transitionInOneStatement(f.store.db, again!, { cause: 'device-update', to: 'SUCCEEDED', now });
-    expect(done).toMatchObject({ in_progress_deadline: null, step_deadline: null, timeout_at: null });
-    expect((await findExecution(f.store.db, 'j1', 't2'))!.timeout_at).toBeNull();
   });
 
-  it('writes nothing when announce is off, or for a job that is gone', async () => {
-    const exec = (await findExecution(f.store.db, 'j1', 't3'))!;
+  it('applies each transition of a mixed batch on its own: columns, counters, outbox', async () => {
     await f.clearOutbox();
-    const started = await transitionInOneStatement(f.store.db, exec, {
-      cause: 'start-next',
-      to: 'IN_PROGRESS',
-      now: f.now(),
-      announce: false,
+    const deltas = (await deltasOf('j1')).length;
+    const t2 = await exec('t2');
+    const t3 = await exec('t3');
+    const t4 = await exec('t4');
+    const now = f.now();
+    const stale = { ...t4, version_number: t4.version_number + 5 };
+    const [done, started, lost] = await write([
+      // A terminal status clears the timers, as applyTransition does (spec 2.7).
+      { exec: t2, req: { cause: 'device-update', to: 'SUCCEEDED', now, changes: { status_details: '{"a":"1"}' } } },
+      // StartNext: its own columns, and no announcement (spec 5.6).
+      {
+        exec: t3,
+        req: {
+          cause: 'start-next',
+          to: 'IN_PROGRESS',
+          now,
+          announce: false,
+          changes: { started_at: now, step_deadline: now + 60_000, timeout_at: now + 60_000 },
+        },
+      },
+      // A stale version loses its compare-and-set and writes nothing.
+      { exec: stale, req: { cause: 'device-update', to: 'REJECTED', now } },
+    ]);
+    expect(done).toEqual(await exec('t2'));
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      status_details: '{"a":"1"}',
+      timeout_at: null,
+      step_deadline: null,
     });
-    expect(started?.status).toBe('IN_PROGRESS');
+    expect(started).toEqual(await exec('t3'));
+    expect(started).toMatchObject({
+      status: 'IN_PROGRESS',
+      started_at: now,
+      step_deadline: now + 60_000,
+      status_details: null,
+    });
+    expect(lost).toBeUndefined();
+    expect(await exec('t4')).toEqual(t4);
+    expect((await deltasOf('j1')).slice(deltas)).toEqual(
+      expect.arrayContaining([
+        { counter: 'n_in_progress', delta: -1 },
+        { counter: 'n_succeeded', delta: 1 },
+        { counter: 'n_queued', delta: -1 },
+        { counter: 'n_in_progress', delta: 1 },
+      ]),
+    );
+    expect((await deltasOf('j1')).length).toBe(deltas + 4);
+    expect(await outboxOf('t2')).toHaveLength(1);
     expect(await outboxOf('t3')).toHaveLength(0);
-    // t1 QUEUED, t3 IN_PROGRESS, t2 SUCCEEDED: two pending, counted from the row and the deltas.
+    expect(await outboxOf('t4')).toHaveLength(0);
+    // t1 and t4 QUEUED, t3 IN_PROGRESS, t2 SUCCEEDED: three pending, counted from the row and the deltas.
     expect(await pendingThingsOf(f.store.db, 'j1')).toEqual({
       status: 'IN_PROGRESS',
       target_selection: 'SNAPSHOT',
-      pending: 2,
+      pending: 3,
     });
-    // The job row is gone (as after DeleteJob's purge): the statement finds no job, so it writes nothing.
-    const orphan = (await findExecution(f.store.db, 'j1', 't1'))!;
+  });
+
+  it('writes nothing for a job that is gone', async () => {
+    const orphan = await exec('t1');
     await f.store.db.updateTable('jobs').set({ job_id: 'j1-moved' }).where('job_id', '=', 'j1').execute();
-    const before = (await deltasOf('j1')).length;
-    expect(
-      await transitionInOneStatement(f.store.db, orphan, { cause: 'device-update', to: 'SUCCEEDED', now: f.now() }),
-    ).toBeUndefined();
-    expect((await findExecution(f.store.db, 'j1', 't1'))!.status).toBe('QUEUED');
-    expect((await deltasOf('j1')).length).toBe(before);
+    const deltas = (await deltasOf('j1')).length;
+    await f.clearOutbox();
+    expect(await write([{ exec: orphan, req: { cause: 'device-update', to: 'SUCCEEDED', now: f.now() } }])).toEqual([
+      undefined,
+    ]);
+    expect((await exec('t1')).status).toBe('QUEUED');
+    expect((await deltasOf('j1')).length).toBe(deltas);
     expect(await outboxOf('t1')).toHaveLength(0);
+    await f.store.db.updateTable('jobs').set({ job_id: 'j1' }).where('job_id', '=', 'j1-moved').execute();
+  });
+
+  it('batches the calls of one turn, and retries a failed batch one input at a time', async () => {
+    const calls: number[][] = [];
+    const batcher = new StatementBatcher<number, number>(async (inputs) => {
+      calls.push(inputs);
+      if (inputs.includes(13)) throw new Error('thirteen');
+      return inputs.map((n) => n * 2);
+    });
+    const results = await Promise.allSettled([1, 2, 13, 4].map((n) => batcher.run(n)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      2,
+      4,
+      'thirteen',
+      8,
+    ]);
+    expect(calls).toEqual([[1, 2, 13, 4], [1], [2], [13], [4]]);
   });
 });
