@@ -113,7 +113,10 @@ export class DeviceJobsService {
       this.postgresBatches = {
         updates: new StatementBatcher((keys) => readUpdateTargets(ctx.db, keys)),
         heads: new StatementBatcher((keys) => readHeads(ctx.db, keys)),
-        writes: new StatementBatcher((items) => transitionsInOneStatement(ctx.db, items)),
+        // One lane per job: a job locked exclusively (CancelJob, DeleteJob) holds up only its own devices.
+        writes: new StatementBatcher((items) => transitionsInOneStatement(ctx.db, items), {
+          laneOf: (t) => t.exec.job_id,
+        }),
       };
     }
   }

@@ -4,6 +4,12 @@ interface Waiting<I, O> {
   reject: (err: unknown) => void;
 }
 
+interface Lane<I, O> {
+  queue: Waiting<I, O>[];
+  scheduled: boolean;
+  inFlight: number;
+}
+
 /**
  * Coalesces the calls made in one event-loop turn into one call of `runBatch` (issue 17, the
  * device plane on PostgreSQL): a thousand devices reporting at once cost a few dozen statements
@@ -12,32 +18,52 @@ interface Waiting<I, O> {
  * that fails can be retried one input at a time: then each caller gets its own result or error,
  * and one bad input (or a deadlock between two batches) never fails the others.
  *
- * Batches run one after another: inputs that arrive while one runs form the next. The only delay
- * this adds is the rest of the turn in which the first input arrived.
+ * Up to `maxInFlight` batches run at once per lane, so a batch that waits (on a job's lock held by
+ * a long CancelJob, say) holds up only the requests in it; inputs that arrive while that many run
+ * form the next batch. With `laneOf`, inputs of different lanes (jobs) never share a batch, so a
+ * job whose lock is held exclusively holds up no other job's devices. The only delay batching adds
+ * is the rest of the turn in which the first input arrived.
  */
 export class StatementBatcher<I, O> {
-  private queue: Waiting<I, O>[] = [];
-  private running = false;
+  private readonly lanes = new Map<string, Lane<I, O>>();
 
   constructor(
     private readonly runBatch: (inputs: I[]) => Promise<O[]>,
-    private readonly maxBatch = 200,
+    private readonly options: { maxBatch?: number; maxInFlight?: number; laneOf?: (input: I) => string } = {},
   ) {}
 
   run(input: I): Promise<O> {
+    const key = this.options.laneOf?.(input) ?? '';
+    let lane = this.lanes.get(key);
+    if (!lane) this.lanes.set(key, (lane = { queue: [], scheduled: false, inFlight: 0 }));
+    const l = lane;
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
-      if (this.running) return;
-      this.running = true;
-      setImmediate(() => void this.drain());
+      l.queue.push({ input, resolve, reject });
+      this.schedule(key, l);
     });
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) await this.runOne(this.queue.splice(0, this.maxBatch));
-    } finally {
-      this.running = false;
+  private schedule(key: string, lane: Lane<I, O>): void {
+    if (lane.scheduled) return;
+    if (lane.queue.length === 0) {
+      if (lane.inFlight === 0) this.lanes.delete(key);
+      return;
+    }
+    if (lane.inFlight >= (this.options.maxInFlight ?? 3)) return;
+    lane.scheduled = true;
+    setImmediate(() => {
+      lane.scheduled = false;
+      this.start(key, lane);
+    });
+  }
+
+  private start(key: string, lane: Lane<I, O>): void {
+    while (lane.queue.length > 0 && lane.inFlight < (this.options.maxInFlight ?? 3)) {
+      lane.inFlight++;
+      void this.runOne(lane.queue.splice(0, this.options.maxBatch ?? 200)).finally(() => {
+        lane.inFlight--;
+        this.schedule(key, lane);
+      });
     }
   }
 

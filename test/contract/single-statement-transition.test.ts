@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecution, pendingOfThing } from '../../src/jobs/executions.repository.js';
 import { pendingThingsOf } from '../../src/jobs/job-counters.js';
-import { jobRowWithoutCounters } from '../../src/jobs/jobs.repository.js';
+import { jobRowWithoutCounters, lockJob } from '../../src/jobs/jobs.repository.js';
 import {
   fitsOneStatement,
   readHeads,
@@ -9,7 +9,6 @@ import {
   transitionsInOneStatement,
   type StatementTransition,
 } from '../../src/jobs/single-statement-transition.js';
-import { StatementBatcher } from '../../src/store/statement-batcher.js';
 import { schedulerFixture, type SchedulerFixture } from '../helpers/scheduler-fixture.js';
 
 /**
@@ -191,20 +190,28 @@ describe('device transitions in single statements on postgres', () => {
     await f.store.db.updateTable('jobs').set({ job_id: 'j1' }).where('job_id', '=', 'j1-moved').execute();
   });
 
-  it('batches the calls of one turn, and retries a failed batch one input at a time', async () => {
-    const calls: number[][] = [];
-    const batcher = new StatementBatcher<number, number>(async (inputs) => {
-      calls.push(inputs);
-      if (inputs.includes(13)) throw new Error('thirteen');
-      return inputs.map((n) => n * 2);
+  it("lets one job's devices report while another job is locked exclusively, then the waiting one", async () => {
+    for (const thingName of ['a1', 'b1']) await f.things.createThing({ thingName });
+    await f.jobs.createJob({ jobId: 'ja', targets: [f.thingArn('a1')], document: '{}' });
+    await f.jobs.createJob({ jobId: 'jb', targets: [f.thingArn('b1')], document: '{}' });
+    let release!: () => void;
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // What CancelJob or DeleteJob hold while they work through a big job.
+    const holder = f.store.db.transaction().execute(async (trx) => {
+      await lockJob(trx, 'postgres', 'ja');
+      locked();
+      await new Promise<void>((resolve) => (release = resolve));
     });
-    const results = await Promise.allSettled([1, 2, 13, 4].map((n) => batcher.run(n)));
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
-      2,
-      4,
-      'thirteen',
-      8,
-    ]);
-    expect(calls).toEqual([[1, 2, 13, 4], [1], [2], [13], [4]]);
+    await isLocked;
+    let aDone = false;
+    const a = f.deviceJobs.updateJobExecution('a1', 'ja', { status: 'IN_PROGRESS' }).then(() => (aDone = true));
+    await f.deviceJobs.updateJobExecution('b1', 'jb', { status: 'IN_PROGRESS' });
+    expect((await findExecution(f.store.db, 'jb', 'b1'))!.status).toBe('IN_PROGRESS');
+    expect(aDone).toBe(false);
+    release();
+    await holder;
+    await a;
+    expect((await findExecution(f.store.db, 'ja', 'a1'))!.status).toBe('IN_PROGRESS');
   });
 });
