@@ -128,3 +128,11 @@ export async function unleaseThings(db: Db, keys: readonly ThingKey[]): Promise<
   if (keys.length === 0) return;
   await db.updateTable('thing_notify_state').set({ lease_until: 0 }).where(sameThing(keys)).execute();
 }
+
+/** Frees every outbox claim and thing lease (SQLite at start: the process that held them is gone). */
+export async function freeAllClaims(db: Db): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('outbox').set({ claimed_until: 0 }).where('claimed_until', '>', 0).execute();
+    await trx.updateTable('thing_notify_state').set({ lease_until: 0 }).where('lease_until', '>', 0).execute();
+  });
+}

@@ -57,6 +57,14 @@ export class Notifier {
   }
 
   start(): void {
+    // SQLite has one server process (--cluster needs PostgreSQL): claims and leases found in the
+    // database at start belong to a process that died (kill -9, power loss). Freed now, its
+    // notifications go out at once instead of after leaseMs (issue 17).
+    if (this.o.dialect === 'sqlite') {
+      this.running = repo.freeAllClaims(this.o.db).catch((err: unknown) => {
+        this.o.logger.error({ err }, 'freeing the claims of a previous process failed; they expire with their lease');
+      });
+    }
     this.stopWake = this.o.signal.onWake(() => void this.drain());
     this.pollTimer = setInterval(() => void this.drain(), this.o.pollMs ?? 1000);
     this.pollTimer.unref();

@@ -97,6 +97,35 @@ describe.each(DIALECTS)('Notifier on %s', (dialect) => {
     expect(await outboxCount()).toBe(0);
   });
 
+  it("after a crash, frees the dead process's claims at start on SQLite; PostgreSQL waits for the lease", async () => {
+    const [thing] = await fleet(1);
+    const now = leases.now().getTime();
+    // What a notifier killed mid-batch leaves behind: its rows claimed and its thing leased.
+    await leaseThings(f.ctx.db, [{ thingName: thing!, namespaceId: '' }], now, now + 30_000);
+    await f.ctx.db
+      .updateTable('outbox')
+      .set({ claimed_until: now + 30_000 })
+      .execute();
+    const r = recorder();
+    const restarted = notifier(r.publish);
+    restarted.start();
+    await restarted.drain();
+    await restarted.stop();
+    if (dialect === 'sqlite') {
+      expect(r.sent.map((m) => m.topic)).toEqual([
+        `$aws/things/${thing}/jobs/notify`,
+        `$aws/things/${thing}/jobs/notify-next`,
+      ]);
+    } else {
+      // Another replica may be alive and holding them: only the lease's end frees them.
+      expect(r.sent).toEqual([]);
+      leases.advance(30_001);
+      await notifier(r.publish).drain();
+      expect(r.sent).toHaveLength(2);
+    }
+    expect(await outboxCount()).toBe(0);
+  });
+
   it('leaves a thing to the notifier holding its lease, and announces only what changed since', async () => {
     const [thing] = await fleet(1);
     const now = leases.now().getTime();

@@ -60,7 +60,7 @@ const JOBS = ['durable-1', 'durable-2'] as const;
 const WORK = N * JOBS.length * (STEPS + 2);
 const KILL_FRACTION = Number(process.env.FLEETJOBS_DURABILITY_KILL_AT ?? 0.4);
 const KILL_AT = Math.ceil(WORK * KILL_FRACTION);
-/** Outbox and notifier leases a killed server held run out after 30 s (src/notifier/notifier.ts). */
+/** Outbox and notifier leases a killed server held run out after 30 s on PostgreSQL (on SQLite the restart frees them, src/notifier/notifier.ts). */
 const WAIT_MS = 45_000;
 
 const log = (m: string) => process.stderr.write(`[durability] ${m}\n`);
