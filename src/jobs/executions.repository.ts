@@ -35,9 +35,11 @@ export async function findExecution(
   thingName: string,
   executionNumber?: number,
 ): Promise<ExecutionRow | undefined> {
-  let q = db.selectFrom('job_executions').selectAll().where('job_id', '=', jobId).where('thing_name', '=', thingName);
-  if (executionNumber !== undefined) q = q.where('execution_number', '=', executionNumber);
-  return q.orderBy('execution_number', 'desc').limit(1).executeTakeFirst();
+  // Raw SQL on the device plane's hot path: Kysely's builder was a fifth of the busy time (issue 17).
+  const numbered = executionNumber === undefined ? sql`` : sql`AND execution_number = ${executionNumber}`;
+  const r = await sql<ExecutionRow>`SELECT * FROM job_executions WHERE job_id = ${jobId} AND thing_name = ${thingName}
+    ${numbered} ORDER BY execution_number DESC LIMIT 1`.execute(db);
+  return r.rows[0];
 }
 
 export async function findById(db: Executor, id: number): Promise<ExecutionRow | undefined> {
@@ -56,19 +58,13 @@ export async function pendingOfThing(
   limit: number,
   include: 'released' | 'all' = 'released',
 ): Promise<ExecutionRow[]> {
-  let q = db
-    .selectFrom('job_executions')
-    .selectAll()
-    .where('thing_name', '=', thingName)
-    .where('status', 'in', PENDING_STATUSES);
-  if (include === 'released') q = q.where('released_at', 'is not', null);
-  if (namespaceId !== undefined) q = q.where('namespace_id', '=', namespaceId);
-  return q
-    .orderBy(sql`case when status = 'IN_PROGRESS' then 0 else 1 end`)
-    .orderBy('queued_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  // Raw SQL on the device plane's hot path (see findExecution).
+  const released = include === 'released' ? sql`AND released_at IS NOT NULL` : sql``;
+  const namespace = namespaceId === undefined ? sql`` : sql`AND namespace_id = ${namespaceId}`;
+  const r = await sql<ExecutionRow>`SELECT * FROM job_executions
+    WHERE thing_name = ${thingName} AND status IN (${sql.join(PENDING_STATUSES)}) ${released} ${namespace}
+    ORDER BY CASE WHEN status = 'IN_PROGRESS' THEN 0 ELSE 1 END, queued_at, id LIMIT ${limit}`.execute(db);
+  return r.rows;
 }
 
 /**
@@ -163,14 +159,13 @@ export async function casUpdate(
   from: readonly ExecutionStatus[],
   changes: Updateable<JobExecutionsTable>,
 ): Promise<boolean> {
-  const r = await db
-    .updateTable('job_executions')
-    .set({ ...changes, version_number: version + 1 })
-    .where('id', '=', id)
-    .where('version_number', '=', version)
-    .where('status', 'in', from)
-    .executeTakeFirst();
-  return r.numUpdatedRows > 0n;
+  // Raw SQL on the device plane's hot path (see findExecution).
+  const set = Object.entries({ ...changes, version_number: version + 1 })
+    .filter(([, v]) => v !== undefined)
+    .map(([column, v]) => sql`${sql.ref(column)} = ${v}`);
+  const r = await sql`UPDATE job_executions SET ${sql.join(set)}
+    WHERE id = ${id} AND version_number = ${version} AND status IN (${sql.join(from)})`.execute(db);
+  return (r.numAffectedRows ?? 0n) > 0n;
 }
 
 /** Moves every execution of a job in `from` to `to` (CancelJob); returns how many moved. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { isSqlite } from '../store/dialect.js';
 import type { Executor } from '../store/database.js';
 import { COLUMN_OF, type ExecutionStatus } from './execution-states.js';
@@ -70,14 +70,12 @@ export async function addToCounters(
 }
 
 async function addToRow(db: Executor, jobId: string, sums: ReadonlyMap<string, number>): Promise<void> {
-  const set: Record<string, unknown> = {};
-  for (const [col, d] of sums) if (d !== 0) set[col] = sql`${sql.ref(col)} + ${d}`;
-  if (Object.keys(set).length === 0) return;
-  await db
-    .updateTable('jobs')
-    .set(set as Updateable<JobsTable>)
-    .where('job_id', '=', jobId)
-    .execute();
+  const set = [...sums]
+    .filter(([, d]) => d !== 0)
+    .map(([col, d]) => sql`${sql.ref(checkedCounter(col))} = ${sql.ref(col)} + ${d}`);
+  if (set.length === 0) return;
+  // Raw SQL: every SQLite device transition that moves a counter runs this (issue 17).
+  await sql`UPDATE jobs SET ${sql.join(set)} WHERE job_id = ${jobId}`.execute(db);
 }
 
 /**
@@ -85,6 +83,11 @@ async function addToRow(db: Executor, jobId: string, sums: ReadonlyMap<string, n
  * ever written: its readers skip the extra statement.
  */
 const neverDeltas = (db: Executor): boolean => isSqlite(db as unknown as Kysely<unknown>);
+
+function checkedCounter(column: string): string {
+  if (!COUNTER_COLUMNS.has(column)) throw new Error(`${column} is not a job counter`);
+  return column;
+}
 
 function sumByCounter(rows: readonly { counter: string; delta: number | string }[]): Map<string, number> {
   const sums = new Map<string, number>();

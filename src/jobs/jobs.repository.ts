@@ -39,12 +39,9 @@ export const jobLockKey = (jobId: string) => sql`hashtextextended(${`fleetjobs/j
  */
 export async function lockJob(db: Executor, dialect: Dialect, jobId: string): Promise<JobRow | undefined> {
   if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${jobLockKey(jobId)})`.execute(db);
-  const row = await db
-    .selectFrom('jobs')
-    .selectAll()
-    .where('job_id', '=', jobId)
-    .$if(dialect === 'postgres', (q) => q.forUpdate())
-    .executeTakeFirst();
+  // Raw SQL: every SQLite device transition takes this lock (issue 17, see executions.repository findExecution).
+  const forUpdate = dialect === 'postgres' ? sql`FOR UPDATE` : sql``;
+  const row = (await sql<JobRow>`SELECT * FROM jobs WHERE job_id = ${jobId} ${forUpdate}`.execute(db)).rows[0];
   // Holding the job exclusively: its counter deltas (issue 17) are all committed; fold them in.
   return row && foldCounterDeltas(db, row);
 }
@@ -130,16 +127,11 @@ export { addToCounters, ATTEMPT_COLUMN, type AttemptKind, type CounterMode } fro
 
 /** spec 3.2: a SNAPSHOT job whose executions are all terminal is COMPLETED. */
 export async function completeIfDone(db: Executor, jobId: string, now: number): Promise<boolean> {
-  const r = await db
-    .updateTable('jobs')
-    .set({ status: 'COMPLETED', completed_at: now, last_updated_at: now })
-    .where('job_id', '=', jobId)
-    .where('status', 'in', jobSourcesOf('complete'))
-    .where('target_selection', '=', 'SNAPSHOT')
-    .where('n_queued', '=', 0)
-    .where('n_in_progress', '=', 0)
-    .executeTakeFirst();
-  const completed = r.numUpdatedRows > 0n;
+  // Raw SQL: runs after every terminal device transition on SQLite (issue 17).
+  const r = await sql`UPDATE jobs SET status = 'COMPLETED', completed_at = ${now}, last_updated_at = ${now}
+    WHERE job_id = ${jobId} AND status IN (${sql.join(jobSourcesOf('complete'))}) AND target_selection = 'SNAPSHOT'
+      AND n_queued = 0 AND n_in_progress = 0`.execute(db);
+  const completed = (r.numAffectedRows ?? 0n) > 0n;
   // spec 5.9: the job `completed` event goes out in the transaction that completes the job.
   if (completed) await emitJobEvent(db, jobId, 'completed', now);
   return completed;

@@ -11,6 +11,13 @@ import type { QueryId } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
+/** An INSERT INTO outbox, built or raw (the device plane's hot statements are raw SQL, issue 17). */
+function writesOutbox(node: RootOperationNode): boolean {
+  if (node.kind === 'InsertQueryNode') return node.into?.table.identifier.name === 'outbox';
+  if (node.kind === 'RawNode') return /\bINSERT\s+INTO\s+outbox\b/i.test(node.sqlFragments.join(''));
+  return false;
+}
+
 /**
  * Wakes the notifier right after outbox rows are written, so notifications leave within
  * milliseconds instead of at the next poll. Writers need not know about it: a Kysely plugin on
@@ -30,8 +37,7 @@ export class OutboxSignal {
   readonly plugin: KyselyPlugin = {
     transformQuery: (args: PluginTransformQueryArgs): RootOperationNode => {
       const node = args.node;
-      if (node.kind === 'InsertQueryNode' && node.into?.table.identifier.name === 'outbox')
-        this.pending.add(args.queryId);
+      if (writesOutbox(node)) this.pending.add(args.queryId);
       return node;
     },
     transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../store/database.js';
 
 /** spec 5.9: the event types whose messages this server publishes (others are stored only). */
@@ -25,12 +26,11 @@ export interface EventConfigRow {
 
 /** spec 5.9: events are disabled until UpdateEventConfigurations enables them. */
 export async function isEnabled(db: Executor, type: EventType): Promise<boolean> {
-  const row = await db
-    .selectFrom('event_configurations')
-    .select('enabled')
-    .where('event_type', '=', type)
-    .executeTakeFirst();
-  return row?.enabled === 1;
+  // Raw SQL: every terminal device transition asks (issue 17).
+  const r = await sql<{ enabled: number }>`SELECT enabled FROM event_configurations WHERE event_type = ${type}`.execute(
+    db,
+  );
+  return r.rows[0]?.enabled === 1;
 }
 
 export async function listConfigs(db: Executor): Promise<EventConfigRow[]> {

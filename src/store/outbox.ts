@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import type { Executor } from './database.js';
 
 /**
@@ -52,6 +52,12 @@ export async function thingJobsChanged(
   now: number,
 ): Promise<void> {
   const unique = [...new Set(thingNames)];
+  if (unique.length === 1) {
+    // Raw SQL: one thing is what every device transition announces (issue 17).
+    await sql`INSERT INTO outbox (kind, thing_name, namespace_id, topic, payload, created_at, claimed_until)
+      VALUES ('thing-jobs-changed', ${unique[0]}, ${namespaceId ?? ''}, NULL, NULL, ${now}, 0)`.execute(db);
+    return;
+  }
   // 7 parameters a row: batches keep the statement under SQLite's 32,766 bound parameters.
   for (let i = 0; i < unique.length; i += OUTBOX_INSERT_BATCH) {
     await db

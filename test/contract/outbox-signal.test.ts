@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { OutboxSignal } from '../../src/notifier/outbox-signal.js';
@@ -36,8 +37,14 @@ describe.each(DIALECTS)('OutboxSignal on %s', (dialect) => {
       // Other statements do not wake it.
       await db.selectFrom('outbox').selectAll().execute();
       await db.updateTable('outbox').set({ claimed_until: 1 }).execute();
+      await sql`SELECT * FROM outbox`.execute(db);
       await new Promise((resolve) => setImmediate(resolve));
       expect(wakes).toBe(before);
+      // One thing is written as raw SQL (the device plane's hot path): it wakes too.
+      const rawWoke = nextWake(signal);
+      await thingJobsChanged(db, ['d'], null, 0);
+      await rawWoke;
+      expect(wakes).toBe(before + 1);
     } finally {
       await store.dispose();
     }
