@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Database, Db, Dialect, Executor } from '../store/database.js';
 import type { OutboxTable } from '../store/outbox.js';
 
@@ -105,17 +105,24 @@ export interface Announced extends ThingKey {
   rowIds: number[];
 }
 
+const ANNOUNCED_CHUNK = 1000;
+
 /** Records what was announced, frees the things and removes the rows they answered, in one commit. */
 export async function completeThings(db: Db, done: readonly Announced[], now: number): Promise<void> {
   if (done.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    for (const d of done) {
-      await trx
-        .updateTable('thing_notify_state')
-        .set({ ...d.state, lease_until: 0, updated_at: now })
-        .where('thing_name', '=', d.thingName)
-        .where('namespace_id', '=', d.namespaceId)
-        .execute();
+    // One statement per chunk rather than one per thing (issue 17: it was one statement for each
+    // notification sent). 4 parameters a row keeps a chunk far under SQLite's 32,766.
+    for (let i = 0; i < done.length; i += ANNOUNCED_CHUNK) {
+      const rows = done
+        .slice(i, i + ANNOUNCED_CHUNK)
+        .map((d) => sql`(${d.thingName}, ${d.namespaceId}, ${d.state.pending_key}, ${d.state.head_key})`);
+      await sql`WITH v(thing_name, namespace_id, pending_key, head_key) AS (VALUES ${sql.join(rows)})
+        UPDATE thing_notify_state SET pending_key = v.pending_key, head_key = v.head_key, lease_until = 0,
+          updated_at = ${now}
+        FROM v WHERE thing_notify_state.thing_name = v.thing_name AND thing_notify_state.namespace_id = v.namespace_id`.execute(
+        trx,
+      );
     }
     await deleteRows(
       trx,

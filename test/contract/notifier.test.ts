@@ -159,6 +159,26 @@ describe.each(DIALECTS)('Notifier on %s', (dialect) => {
     expect(await outboxCount()).toBe(0);
   });
 
+  it('records what it announced for each thing of a batch and frees them', async () => {
+    const things = await fleet(3);
+    await f.jobs.createJob({ jobId: `job-${n}-b`, targets: things.map((t) => thingArn(f, t)), document: '{}' });
+    await notifier(recorder().publish).drain();
+    const rows = await f.ctx.db
+      .selectFrom('thing_notify_state')
+      .select(['thing_name', 'pending_key', 'head_key', 'lease_until'])
+      .where('thing_name', 'in', things)
+      .orderBy('thing_name')
+      .execute();
+    expect(rows).toEqual(
+      things.map((thing_name) => ({
+        thing_name,
+        pending_key: `job-${n}#1,job-${n}-b#1`,
+        head_key: `job-${n}#1`,
+        lease_until: 0,
+      })),
+    );
+  });
+
   it("publishes 'publish' rows as they are", async () => {
     await enqueuePublish(f.ctx.db, '$aws/events/job/x/completed', { eventType: 'JOB', jobId: 'x' }, 0);
     const r = recorder();
