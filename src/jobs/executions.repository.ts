@@ -159,13 +159,15 @@ export async function casUpdate(
   from: readonly ExecutionStatus[],
   changes: Updateable<JobExecutionsTable>,
 ): Promise<boolean> {
-  // Raw SQL on the device plane's hot path (see findExecution).
-  const set = Object.entries({ ...changes, version_number: version + 1 })
-    .filter(([, v]) => v !== undefined)
-    .map(([column, v]) => sql`${sql.ref(column)} = ${v}`);
-  const r = await sql`UPDATE job_executions SET ${sql.join(set)}
-    WHERE id = ${id} AND version_number = ${version} AND status IN (${sql.join(from)})`.execute(db);
-  return (r.numAffectedRows ?? 0n) > 0n;
+  // Built, not raw: the metrics plugin counts status changes from this statement (src/metrics/instrument.ts).
+  const r = await db
+    .updateTable('job_executions')
+    .set({ ...changes, version_number: version + 1 })
+    .where('id', '=', id)
+    .where('version_number', '=', version)
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
 }
 
 /** Moves every execution of a job in `from` to `to` (CancelJob); returns how many moved. */

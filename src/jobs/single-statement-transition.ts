@@ -174,7 +174,8 @@ export async function transitionsInOneStatement(
       now: req.now,
     };
   });
-  const r = await sql<{ i: number }>`
+  // The marker comment is COUNTS_STATUS_CHANGES: the metrics plugin counts the rows by status.
+  const r = await sql<{ i: number; status: string }>`/* fleetjobs: execution status changes */
     WITH x AS (
       SELECT (r->>'i')::integer AS i, (r->>'id')::bigint AS id, (r->>'v')::integer AS v, r->'src' AS src,
         r->>'job' AS job_id, r->>'thing' AS thing_name, r->>'ns' AS namespace_id, (r->>'ann')::boolean AS ann,
@@ -190,7 +191,7 @@ export async function transitionsInOneStatement(
       FROM x
       WHERE e.id = x.id AND e.version_number = x.v AND x.src ? e.status
         AND (SELECT count(*) FROM l) >= 0 AND EXISTS (SELECT 1 FROM jobs WHERE jobs.job_id = x.job_id)
-      RETURNING x.i, x.job_id, x.thing_name, x.namespace_id, x.ann, x.d, x.now
+      RETURNING x.i, x.job_id, x.thing_name, x.namespace_id, x.ann, x.d, x.now, e.status
     ),
     d AS (
       INSERT INTO job_counter_deltas (job_id, counter, delta)
@@ -200,7 +201,7 @@ export async function transitionsInOneStatement(
       INSERT INTO outbox (kind, thing_name, namespace_id, topic, payload, created_at, claimed_until)
       SELECT 'thing-jobs-changed', u.thing_name, u.namespace_id, NULL, NULL, u.now, 0 FROM u WHERE u.ann
     )
-    SELECT i FROM u`.execute(db);
+    SELECT i, status FROM u`.execute(db);
   const won = new Set(r.rows.map((row) => Number(row.i)));
   return items.map(({ exec }, i) =>
     won.has(i) ? ({ ...exec, ...written[i], version_number: exec.version_number + 1 } as ExecutionRow) : undefined,

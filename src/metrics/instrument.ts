@@ -16,6 +16,7 @@ import type { DeviceJobsApi } from '../protocols/mqtt/device-jobs-api.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Db } from '../store/database.js';
 import type { ServerMetrics } from './metrics.js';
+import { COUNTS_STATUS_CHANGES } from './status-change-marker.js';
 
 // Instrumentation is wrapped around the composition points of server.ts, so the code it measures
 // does not know about metrics.
@@ -173,13 +174,15 @@ function statusSet(node: RootOperationNode): string | undefined {
 
 /**
  * A Kysely plugin on the service context's db (like the OutboxSignal's): counts executions by the
- * status a statement moves them to, and times outbox rows from their write to the notifier's claim
+ * status a statement moves them to (built statements read from their AST, raw ones marked with
+ * COUNTS_STATUS_CHANGES from their result rows), and times outbox rows from their write to the notifier's claim
  * (the notifier claims with UPDATE outbox ... RETURNING, src/notifier/notifier.repository.ts).
  * Counts are taken when the statement runs; a transaction rolled back afterwards is not subtracted.
  */
 export function metricsPlugin(m: ServerMetrics, clock: Clock): KyselyPlugin {
   const executions = new WeakMap<QueryId, string>();
   const claims = new WeakSet<QueryId>();
+  const rawStatusChanges = new WeakSet<QueryId>();
   return {
     transformQuery: (args: PluginTransformQueryArgs): RootOperationNode => {
       const node = args.node;
@@ -192,12 +195,19 @@ export function metricsPlugin(m: ServerMetrics, clock: Clock): KyselyPlugin {
       if (table === 'job_executions') {
         const status = statusSet(node);
         if (status !== undefined) executions.set(args.queryId, status);
+      } else if (node.kind === 'RawNode' && node.sqlFragments[0]?.startsWith(COUNTS_STATUS_CHANGES)) {
+        rawStatusChanges.add(args.queryId);
       } else if (table === 'outbox' && node.kind === 'UpdateQueryNode' && node.returning) {
         claims.add(args.queryId);
       }
       return node;
     },
     transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> => {
+      if (rawStatusChanges.has(args.queryId)) {
+        rawStatusChanges.delete(args.queryId);
+        for (const row of args.result.rows) m.executionStatusChanges.inc({ status: String(row.status) });
+        return args.result;
+      }
       const status = executions.get(args.queryId);
       if (status !== undefined) {
         executions.delete(args.queryId);
