@@ -4,15 +4,22 @@
  * Prints the connect rate, the server's RSS, the time from CreateJob on all of them until
  * notify-next reached every one, against a bare publish of a message of the same size from the
  * server's broker to every device in the same run, and the jobs request rate at that scale
- * against bare broker round trips over the same connections. Last line: one JSON object.
+ * against bare broker round trips over the same connections. At each point (idle, connected,
+ * notified, after echo, after jobs) it prints the server process's memory (rss, heapTotal,
+ * heapUsed, external, arrayBuffers) and, run with --expose-gc, the same again after a full GC
+ * (which changes how the heap grows afterwards: take the peaks from a run without it). The
+ * process runs with the V8 flags `fleetjobs serve` sets (src/v8-flags.ts). Last line: one JSON
+ * object.
  *
  *   npx tsx bench/many-devices.ts [N=19900]
+ *   npx tsx --expose-gc bench/many-devices.ts [N=19900]
  *
  * The server process needs N + a few hundred open files: check `ulimit -n` (README "Open files").
  */
 import { provisionFleet, startBenchServer } from './lib/bench-server.js';
 import { readFileSync } from 'node:fs';
 import { DevicePool, split, wallNow } from './lib/device-pool.js';
+import { serverV8Flags } from '../src/v8-flags.js';
 
 const N = Number(process.argv[2] ?? 19_900);
 const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 3);
@@ -26,6 +33,40 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(2);
 const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
 const name = (i: number): string => `many-${String(i).padStart(6, '0')}`;
 
+type Memory = Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>;
+interface MemoryPoint extends Memory {
+  /** The same after a full GC (only with --expose-gc). */
+  afterGc?: Memory;
+}
+const gc = (globalThis as { gc?: () => void }).gc;
+const memoryMb = (): Memory => {
+  const m = process.memoryUsage();
+  return {
+    rss: mb(m.rss),
+    heapTotal: mb(m.heapTotal),
+    heapUsed: mb(m.heapUsed),
+    external: mb(m.external),
+    arrayBuffers: mb(m.arrayBuffers),
+  };
+};
+const formatMemory = (m: Memory): string =>
+  `rss ${m.rss}, heapTotal ${m.heapTotal}, heapUsed ${m.heapUsed}, external ${m.external}, arrayBuffers ${m.arrayBuffers} MB`;
+const memory: Record<string, MemoryPoint> = {};
+/** The server process's memory now, then (with --expose-gc) after a full GC; printed and kept for the JSON. */
+const measureMemory = (point: string): number => {
+  const rss = process.memoryUsage().rss;
+  const m: MemoryPoint = memoryMb();
+  let line = `memory ${point}: ${formatMemory(m)}`;
+  if (typeof gc === 'function') {
+    gc();
+    m.afterGc = memoryMb();
+    line += `; after GC: ${formatMemory(m.afterGc)}`;
+  }
+  memory[point] = m;
+  console.log(line);
+  return rss;
+};
+
 let t0 = performance.now();
 const keys = await provisionFleet(
   s,
@@ -33,7 +74,7 @@ const keys = await provisionFleet(
   Array.from({ length: N }, (_, i) => name(i)),
 );
 console.log(`provisioned ${N} things in ${seconds(performance.now() - t0)} s`);
-const rssIdle = process.memoryUsage().rss;
+const rssIdle = measureMemory('idle');
 
 const pool = await DevicePool.start(PROCESSES);
 const slices = split(
@@ -49,7 +90,7 @@ const connect = await pool.phase((i) => ({
   things: slices[i]!,
   batch: CONNECT_BATCH,
 }));
-const rssConnected = process.memoryUsage().rss;
+const rssConnected = measureMemory('connected');
 console.log(
   `connected ${N} devices in ${seconds(connect.wallMs)} s (${Math.round(N / (connect.wallMs / 1000))}/s); ` +
     `server RSS ${mb(rssIdle)} MB before, ${mb(rssConnected)} MB after (${Math.round((rssConnected - rssIdle) / N / 1024)} KB a connection)`,
@@ -75,7 +116,7 @@ await s.jobs.createJob({
   document: JSON.stringify({ operation: 'update', version: '2.0' }),
 });
 const notifyMs = Math.max(...(await notified).replies.map((r) => r.lastNotifiedAt!)) - t0;
-const rssNotified = process.memoryUsage().rss;
+const rssNotified = measureMemory('notified');
 console.log(
   `notify-next reached all ${N} devices ${seconds(notifyMs)} s after CreateJob; ` +
     `a bare publish to all took ${seconds(pushMs)} s (notifier ${(pushMs / notifyMs).toFixed(2)}x the bare rate, ` +
@@ -83,10 +124,12 @@ console.log(
 );
 
 const echo = await pool.phase(() => ({ phase: 'echo', rounds: 1 }));
+const rssEcho = measureMemory('echo');
 const jobs = await pool.phase(() => ({ phase: 'jobs', jobId: 'many-job' }));
+const rssJobs = measureMemory('jobs');
 const echoPerSecond = N / (echo.wallMs / 1000);
 const jobsPerSecond = (3 * N) / (jobs.wallMs / 1000);
-const rssPeak = Math.max(rssNotified, process.memoryUsage().rss);
+const rssPeak = Math.max(rssNotified, rssEcho, rssJobs);
 const result = {
   devices: N,
   database: server.store.dialect,
@@ -102,6 +145,18 @@ const result = {
   jobRequestsPerSecond: Math.round(jobsPerSecond),
   echoRoundTripsPerSecond: Math.round(echoPerSecond),
   jobsToEchoRatio: +(jobsPerSecond / echoPerSecond).toFixed(2),
+  /** The process's peak RSS over the whole run (getrusage ru_maxrss), between the points too. */
+  serverMaxRssMb: mb(process.resourceUsage().maxRSS * 1024),
+  gcExposed: typeof gc === 'function',
+  /** Node and V8 flags of the server's process: those it was started with, and those serve sets. */
+  serverNodeFlags: [
+    ...process.execArgv.filter(
+      (a, i, all) => !/^--(require|import)$/.test(a) && !/^--(require|import)$/.test(all[i - 1] ?? ''),
+    ),
+    ...serverV8Flags(),
+  ],
+  /** MB at each point: rss, heapTotal, heapUsed, external, arrayBuffers (and afterGc). */
+  serverMemoryMb: memory,
 };
 console.log(
   `jobs:  ${3 * N} requests at ${result.jobRequestsPerSecond}/s; bare round trips ${result.echoRoundTripsPerSecond}/s ` +

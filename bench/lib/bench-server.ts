@@ -5,6 +5,7 @@ import { resolveConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { Services } from '../../src/services.js';
+import { applyServerV8Flags } from '../../src/v8-flags.js';
 import { createPostgresDatabase } from '../../test/helpers/postgres.js';
 
 export interface BenchServer {
@@ -16,9 +17,11 @@ export interface BenchServer {
 /**
  * The server the benches measure, in this process, on free ports and a fresh data dir; devices may
  * publish under bench/<thing>/. With BENCH_DATABASE set, a fresh database on that PostgreSQL server,
- * dropped at the end, so runs never see each other's rows.
+ * dropped at the end, so runs never see each other's rows. The bench's process is the server's, so
+ * it gets the V8 flags `fleetjobs serve` gives itself (src/v8-flags.ts).
  */
 export async function startBenchServer(prefix: string): Promise<BenchServer> {
+  applyServerV8Flags();
   const pgDatabase = process.env.BENCH_DATABASE ? await createPostgresDatabase(process.env.BENCH_DATABASE) : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), `fj-bench-${prefix}-`));
   const config = resolveConfig({

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, envName, OPTIONS, resolveConfig, type RawConfig } from '../config.js';
 import { adminCredentialsPath } from '../iam/admin-credentials.js';
+import { applyServerV8Flags } from '../v8-flags.js';
 
 export function registerServeCommand(program: Command): void {
   const serve = program.command('serve').description('run the fleetjobs server');
@@ -13,6 +14,8 @@ export function registerServeCommand(program: Command): void {
     );
   }
   serve.action(async (flags: RawConfig & { config?: string }) => {
+    // Before the server allocates anything: how far the heap may grow between full GCs.
+    const v8Flags = applyServerV8Flags();
     let config;
     try {
       config = resolveConfig({ flags, env: process.env });
@@ -57,6 +60,7 @@ export function registerServeCommand(program: Command): void {
         ].join('\n'),
       );
     }
+    if (v8Flags.length > 0) server.logger.info({ v8Flags }, 'V8 flags set by serve');
     process.stdout.write(`${JSON.stringify(server.endpoints)}\n`);
     let stopping = false;
     const shutdown = (signal: string): void => {

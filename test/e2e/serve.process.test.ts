@@ -122,6 +122,25 @@ describe('fleetjobs serve as a process', () => {
     expect(existsSync(join(dataDir, 'admin-credentials.json'))).toBe(false);
   });
 
+  it('sets --heap-growing-percent=30 on its own process unless node was started with that flag', async () => {
+    const logOf = async (nodeFlags: string[]): Promise<string> => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'fj-serve-'));
+      const child = spawn(
+        process.execPath,
+        [...nodeFlags, BIN, 'serve', '--data-dir', dataDir, '--log-level', 'info', ...FREE_PORTS],
+        { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let log = '';
+      child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      return log;
+    };
+    expect(await logOf([])).toMatch(/"v8Flags":\["--heap-growing-percent=30"\].*"msg":"V8 flags set by serve"/);
+    expect(await logOf(['--heap-growing-percent=0'])).not.toContain('V8 flags set by serve');
+  });
+
   it.each([
     [['--http', '127.0.0.1:70000'], /--http '127.0.0.1:70000' is not host:port/],
     [['--database', 'mysql://db/x'], /only postgres:\/\/ URLs or an SQLite file path/],
