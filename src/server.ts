@@ -160,6 +160,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       jobsData,
       jobs: metrics.deviceJobs(() => services.deviceJobs, 'mqtt'),
       signal: outboxSignal,
+      origin: store.origin,
       clock,
       logger,
       keyring: signingKeyring,

@@ -9,23 +9,47 @@ export type OutboxRow = Selectable<OutboxTable>;
  * one notifier (another replica's concurrent UPDATE re-checks `claimed_until < now` and skips it).
  * PostgreSQL skips rows another claim is locking instead of waiting for it.
  */
+/**
+ * Which rows a replica's notifier takes (migration 0092): those its own connections wrote, those
+ * of writers without a name, and another replica's only up to `foreignUpTo` (rows that were
+ * already there a poll ago, so their own replica has stopped or fallen behind).
+ */
+export interface ClaimAffinity {
+  origin: string;
+  foreignUpTo: number;
+}
+
 export async function claimRows(
   db: Db,
   dialect: Dialect,
   now: number,
   leaseUntil: number,
   limit: number,
+  affinity?: ClaimAffinity,
 ): Promise<OutboxRow[]> {
   return db
     .updateTable('outbox')
     .set({ claimed_until: leaseUntil })
     .where('id', 'in', (eb) => {
-      const q = eb.selectFrom('outbox').select('id').where('claimed_until', '<', now).orderBy('id').limit(limit);
-      return dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
+      let q = eb.selectFrom('outbox').select('id').where('claimed_until', '<', now);
+      if (affinity) {
+        q = q.where((w) => w.or([w('origin', 'in', [affinity.origin, '']), w('id', '<=', affinity.foreignUpTo)]));
+      }
+      const ordered = q.orderBy('id').limit(limit);
+      return dialect === 'postgres' ? ordered.forUpdate().skipLocked() : ordered;
     })
     .where('claimed_until', '<', now)
     .returningAll()
     .execute();
+}
+
+/** The newest outbox row's id (0 when empty): the notifier's mark of what is already there. */
+export async function newestRowId(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
+  return Number(row?.id ?? 0);
 }
 
 /** Gives rows back (e.g. another replica holds their thing) to be claimed again after `at`. */

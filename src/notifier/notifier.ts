@@ -25,6 +25,12 @@ export interface NotifierOptions {
   batch?: number;
   /** Times the leases; the wall clock unless a test drives it. */
   leaseClock?: Clock;
+  /**
+   * This replica's connection name (Store.origin, PostgreSQL): claims prefer the rows this
+   * replica wrote and take another's only once they waited a poll (issue 17 item 3). Without
+   * it, every free row is anyone's.
+   */
+  origin?: string;
 }
 
 const CONCURRENCY = 16;
@@ -49,6 +55,10 @@ export class Notifier {
   private readonly leaseMs: number;
   private readonly batch: number;
   private readonly leaseClock: Clock;
+  /** Rows up to this id waited a whole poll: anyone's (see claimAffinity). */
+  private foreignUpTo = 0;
+  private seenUpTo = 0;
+  private nextMarkAt = 0;
 
   constructor(private readonly o: NotifierOptions) {
     this.leaseMs = o.leaseMs ?? 30_000;
@@ -96,7 +106,8 @@ export class Notifier {
   /** One batch; returns the number of rows claimed. */
   async runOnce(): Promise<number> {
     const now = this.leaseClock.now().getTime();
-    const rows = await repo.claimRows(this.o.db, this.o.dialect, now, now + this.leaseMs, this.batch);
+    const affinity = await this.claimAffinity(now);
+    const rows = await repo.claimRows(this.o.db, this.o.dialect, now, now + this.leaseMs, this.batch, affinity);
     if (rows.length === 0) return 0;
     const groups = new Map<string, repo.OutboxRow[]>();
     const published: number[] = [];
@@ -111,6 +122,21 @@ export class Notifier {
     await repo.deleteRows(this.o.db, published);
     await this.thingsChanged([...groups.values()], now);
     return rows.length;
+  }
+
+  /**
+   * Once a poll period, the newest row id seen a period ago becomes the limit up to which other
+   * replicas' rows are claimable: a row still free after a whole period is one its own replica
+   * is not announcing (stopped, or behind), and is taken here 1-2 periods after it was written.
+   */
+  private async claimAffinity(now: number): Promise<repo.ClaimAffinity | undefined> {
+    if (this.o.origin === undefined) return undefined;
+    if (now >= this.nextMarkAt) {
+      this.foreignUpTo = this.seenUpTo;
+      this.seenUpTo = await repo.newestRowId(this.o.db);
+      this.nextMarkAt = now + (this.o.pollMs ?? 1000);
+    }
+    return { origin: this.o.origin, foreignUpTo: this.foreignUpTo };
   }
 
   /**

@@ -18,6 +18,11 @@ function writesOutbox(node: RootOperationNode): boolean {
   return false;
 }
 
+/** Whether a NOTIFY written by `payload`'s connection wakes the replica named `origin`. */
+export function wakesReplica(payload: string | undefined, origin: string | undefined): boolean {
+  return origin === undefined || !payload || payload === origin;
+}
+
 /**
  * Wakes the notifier right after outbox rows are written, so notifications leave within
  * milliseconds instead of at the next poll. Writers need not know about it: a Kysely plugin on
@@ -64,15 +69,23 @@ export class OutboxSignal {
     return () => this.emitter.off('wake', listener);
   }
 
-  /** LISTEN on PostgreSQL for the commit-time NOTIFY; reconnects until stopped. */
-  listenPostgres(url: string, logger: Logger): () => Promise<void> {
+  /**
+   * LISTEN on PostgreSQL for the commit-time NOTIFY; reconnects until stopped. Each NOTIFY
+   * carries the writing connection's application_name (migration 0092): with `origin`, only this
+   * replica's own commits (and writers without a name) wake it. Another replica's rows are its
+   * own notifier's to announce; this one takes them at its poll once they have waited (the
+   * notifier's affinity), so replicas do not split each other's batches on every commit.
+   */
+  listenPostgres(url: string, logger: Logger, origin?: string): () => Promise<void> {
     let client: pg.Client | undefined;
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
     const connect = (): void => {
       const c = new pg.Client({ connectionString: url });
       client = c;
-      c.on('notification', () => this.wake());
+      c.on('notification', (msg) => {
+        if (wakesReplica(msg.payload, origin)) this.wake();
+      });
       c.on('error', (err) => {
         logger.warn({ err }, 'outbox LISTEN connection lost; polling until it is back');
         void c.end().catch(() => undefined);

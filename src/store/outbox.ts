@@ -19,6 +19,8 @@ export interface OutboxTable {
   created_at: number;
   /** Epoch ms until which a notifier holds the row; 0 when free. */
   claimed_until: number;
+  /** The writing replica's connection name (migration 0092); filled in by the database. */
+  origin: Generated<string>;
 }
 
 export interface ThingNotifyStateTable {

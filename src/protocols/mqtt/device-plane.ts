@@ -25,6 +25,8 @@ export interface DevicePlaneOptions {
   jobsData: RestJsonAdapter;
   jobs: () => DeviceJobsApi | undefined;
   signal: OutboxSignal;
+  /** Store.origin: this replica's outbox rows and NOTIFYs (migration 0092). */
+  origin: string;
   clock: Clock;
   logger: Logger;
   rateLimit?: RateLimit;
@@ -118,11 +120,13 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
       jobs: o.jobs,
       publish: (topic, payload) => broker.publish(topic, payload),
       signal: o.signal,
+      // SQLite has one process: every row is its own.
+      ...(services.ctx.dialect === 'postgres' && { origin: o.origin }),
     });
     notifier.start();
     // Stopped before the broker, so nothing is claimed that could not be published.
     stops.push(() => notifier.stop());
-    if (services.ctx.dialect === 'postgres') stops.push(o.signal.listenPostgres(config.database, o.logger));
+    if (services.ctx.dialect === 'postgres') stops.push(o.signal.listenPostgres(config.database, o.logger, o.origin));
     const at = (listener: ListenAddress, port: number) => ({ host: config.publicHost ?? listener.host, port });
     const mqttAt = at(config.mqtt, mqtt.port);
     const httpsAt = at(config.deviceHttps, deviceHttps.port);

@@ -18,6 +18,7 @@ import * as m0063 from './0063_rollout_pause.js';
 import * as m0080 from './0080_fleet_index.js';
 import * as m0090 from './0090_streams.js';
 import * as m0091 from './0091_ota_updates.js';
+import * as m0092 from './0092_outbox_origin.js';
 
 /**
  * Numbered migrations, applied in name order on start. Number ranges by feature keep parallel
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0080_fleet_index': m0080,
   '0090_streams': m0090,
   '0091_ota_updates': m0091,
+  '0092_outbox_origin': m0092,
 };
