@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -6,6 +7,7 @@ import { ensurePrivateFile, PRIVATE_DIR_MODE } from './data-dir.js';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import { runMigrations } from './migrator.js';
 import { cachedStatements } from './statement-cache.js';
+import { PreparingClient } from './prepared-statements.js';
 
 /**
  * The table interfaces. Each feature adds its tables by declaration merging
@@ -23,6 +25,12 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Db;
   readonly dialect: Dialect;
+  /**
+   * This process's name on its database connections (PostgreSQL's application_name; '' on
+   * SQLite): the outbox rows it writes carry it (migration 0092), so its notifier can tell them
+   * from another replica's.
+   */
+  readonly origin: string;
   close(): Promise<void>;
 }
 
@@ -44,10 +52,12 @@ function openSqlite(file: string): Db {
 
 const INT8_OID = 20;
 
-function openPostgres(url: string, poolSize: number): Db {
+function openPostgres(url: string, poolSize: number, origin: string): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    application_name: origin,
+    Client: PreparingClient,
     // Epoch-millisecond timestamps and counters are bigint; they fit a JS number exactly.
     types: {
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -69,13 +79,17 @@ export interface OpenStoreOptions {
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const dialect: Dialect = isPostgresUrl(options.database) ? 'postgres' : 'sqlite';
+  // application_name is at most 63 bytes; unique per process so replicas tell their rows apart.
+  const origin = dialect === 'postgres' ? `fleetjobs-${randomUUID().slice(0, 13)}` : '';
   const db =
-    dialect === 'postgres' ? openPostgres(options.database, options.poolSize ?? 10) : openSqlite(options.database);
+    dialect === 'postgres'
+      ? openPostgres(options.database, options.poolSize ?? 10, origin)
+      : openSqlite(options.database);
   try {
     if (options.migrate !== false) await runMigrations(db as unknown as Kysely<unknown>);
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return { db, dialect, close: () => db.destroy() };
+  return { db, dialect, origin, close: () => db.destroy() };
 }
