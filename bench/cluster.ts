@@ -3,11 +3,14 @@
  * capacity"): 1, 2 and 3 replicas, each a real `fleetjobs serve` process with --cluster (Redis),
  * on one PostgreSQL database and one S3-compatible store. N simulated devices (mqtt.js over TLS,
  * client certificates) run in BENCH_DEVICE_PROCESSES (default 2) child processes of their own
- * (bench/lib/device-worker.ts), device i connected to replica i % count; one job on all of them,
- * without a rollout rate. Each device, on its notify-next, publishes start-next then update
- * SUCCEEDED (QoS 1). Prints, per replica count, the time until notify-next reached every device,
- * completed executions per second, requests per second and request latency p50/p99, all over
- * the jobs phase (CreateJob until the last device's SUCCEEDED was accepted).
+ * (bench/lib/device-worker.ts), device i connected to replica i % count; BENCH_JOBS (default 5)
+ * jobs on all of them, created one after the other, without a rollout rate. Each device, on its
+ * first notify-next, publishes start-next then update SUCCEEDED (QoS 1) for the job start-next
+ * gives it, until it has done them all. With one job the phase was mostly the CreateJob fan-out
+ * (about 2 s); several measure devices working through a queue. Prints, per replica count, the
+ * time until notify-next reached every device, completed executions per second, requests per
+ * second and request latency p50/p99, all over the jobs phase (the first CreateJob until the
+ * last device's last SUCCEEDED was accepted).
  *
  * And what that phase cost (bench/lib/usage.ts), as average cores busy and per 1,000 completed
  * executions/s: the replica processes' CPU, PostgreSQL's (every `postgres` process on the
@@ -35,6 +38,8 @@ import { sampleUsage, usageBetween } from './lib/usage.js';
 const N = Number(process.argv[2] ?? 1000);
 const COUNTS = (process.argv[3] ?? '1,2,3').split(',').map(Number);
 const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 2);
+// Several jobs so the phase measures devices working through a queue, not only one fan-out.
+const JOBS = Number(process.env.BENCH_JOBS ?? 5);
 const CONNECT_BATCH = 50;
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
@@ -82,28 +87,31 @@ async function run(replicaCount: number) {
     const groups = { replicas: replicas.map((r) => r.child.pid!), devices: pool.pids };
     const before = await sampleUsage(groups, redis);
     const t0 = wallNow();
-    const jobsPhase = pool.phase(() => ({ phase: 'jobsOnNotify', jobId: 'bench-job' }));
+    const jobsPhase = pool.phase(() => ({ phase: 'jobsOnNotify', jobs: JOBS }));
     jobsPhase.catch(() => undefined); // awaited below; a failure meanwhile must not skip the clean-up
-    await iot.send(
-      new CreateJobCommand({
-        jobId: 'bench-job',
-        targets: ['arn:aws:iot:us-east-1:000000000000:thinggroup/bench'],
-        document: JSON.stringify({ operation: 'update', version: '2.0' }),
-      }),
-    );
+    for (let j = 0; j < JOBS; j++) {
+      await iot.send(
+        new CreateJobCommand({
+          jobId: `bench-job-${j}`,
+          targets: ['arn:aws:iot:us-east-1:000000000000:thinggroup/bench'],
+          document: JSON.stringify({ operation: 'update', version: `2.${j}` }),
+        }),
+      );
+    }
     const jobs = await jobsPhase;
     const usage = usageBetween(before, await sampleUsage(groups, redis));
     iot.destroy();
 
     const jobMs = Math.max(...jobs.replies.map((r) => r.lastCompletedAt!)) - t0;
     const notifyMs = Math.max(...jobs.replies.map((r) => r.lastNotifiedAt!)) - t0;
-    const completedPerSecond = N / (jobMs / 1000);
+    const completedPerSecond = (N * JOBS) / (jobMs / 1000);
     // Cost per 1,000 completed executions/s.
     const per1k = (x: number): number => round2(x / (completedPerSecond / 1000));
     const c = usage.cores;
     return {
       replicas: replicaCount,
       devices: N,
+      jobs: JOBS,
       deviceProcesses: pool.size,
       connectSeconds: +seconds(connect.wallMs),
       notifyNextToAllMs: Math.round(notifyMs),
@@ -138,8 +146,8 @@ for (const count of COUNTS) {
   const c = r.cores;
   const k = r.per1kCompletedExecutionsPerSecond;
   console.log(
-    `${r.replicas} replica(s), ${N} devices in ${r.deviceProcesses} processes: connected in ${r.connectSeconds} s; ` +
-      `notify-next reached all ${seconds(r.notifyNextToAllMs)} s after CreateJob; ` +
+    `${r.replicas} replica(s), ${N} devices in ${r.deviceProcesses} processes, ${JOBS} jobs each: connected in ${r.connectSeconds} s; ` +
+      `notify-next reached all ${seconds(r.notifyNextToAllMs)} s after the first CreateJob; ` +
       `${r.completedExecutionsPerSecond} completed executions/s, ${r.jobRequestsPerSecond} requests/s, ` +
       `p50 ${r.jobRequestP50Ms} ms, p99 ${r.jobRequestP99Ms} ms\n` +
       `  cores busy: replicas ${c.replicas}, PostgreSQL ${c.postgres}, Redis ${c.redis}, devices ${c.devices}, ` +

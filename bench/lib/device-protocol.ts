@@ -25,10 +25,11 @@ export type PhaseRequest =
   | { phase: 'jobs'; jobId: string }
   /**
    * Each device, on its first notify-next naming an execution (or at once if one came before this
-   * phase), publishes start-next then update SUCCEEDED for `jobId`; resolves when every device of
-   * the process did (lastNotifiedAt, lastCompletedAt).
+   * phase), publishes start-next then update SUCCEEDED for the job start-next gave it, `jobs`
+   * times (default 1; when start-next finds nothing yet, it waits for the next notify-next);
+   * resolves when every device of the process did (lastNotifiedAt, lastCompletedAt).
    */
-  | { phase: 'jobsOnNotify'; jobId: string }
+  | { phase: 'jobsOnNotify'; jobs?: number }
   | { phase: 'get'; rounds: number }
   | { phase: 'close' };
 

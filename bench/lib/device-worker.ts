@@ -18,6 +18,8 @@ interface Device {
   completedAt?: number;
   /** Wall-clock time of the first message on bench/<thing>/push (the bare-publish baseline). */
   pushedAt?: number;
+  /** Called on the next notify-next that names an execution (runJobs waits on it). */
+  nextNotified?: () => void;
 }
 
 type ConnectPhase = Extract<PhaseRequest, { phase: 'connect' }>;
@@ -42,6 +44,10 @@ async function connectOne(thing: string, index: number, req: ConnectPhase): Prom
       return;
     }
     const payload = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
+    if (topic.endsWith('/notify-next') && payload.execution) {
+      d.nextNotified?.();
+      d.nextNotified = undefined;
+    }
     if (topic.endsWith('/notify-next') && payload.execution && d.notifiedAt === undefined) {
       d.notifiedAt = wallNow();
       onNotified?.(d);
@@ -61,12 +67,22 @@ async function connectOne(thing: string, index: number, req: ConnectPhase): Prom
 }
 
 /** Publishes and resolves with the latency (ms) when the message keyed `token` comes back. */
-function roundTrip(d: Device, topic: string, body: Record<string, unknown>, token: string): Promise<number> {
+async function roundTrip(d: Device, topic: string, body: Record<string, unknown>, token: string): Promise<number> {
+  return (await exchange(d, topic, body, token)).ms;
+}
+
+/** Publishes and resolves with the reply and the latency (ms). */
+function exchange(
+  d: Device,
+  topic: string,
+  body: Record<string, unknown>,
+  token: string,
+): Promise<{ ms: number; payload: Record<string, unknown> }> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     d.waiters.set(token, (replyTopic, payload) => {
       if (replyTopic.endsWith('/rejected')) reject(new Error(`${topic}: ${JSON.stringify(payload)}`));
-      else resolve(performance.now() - start);
+      else resolve({ ms: performance.now() - start, payload });
     });
     d.client.publish(topic, JSON.stringify(body), { qos: 1 });
   });
@@ -82,18 +98,35 @@ async function runSteps(d: Device, steps: [string, Record<string, unknown>][]): 
   return out;
 }
 
-/** Resolves when every device ran start-next then update SUCCEEDED, each as soon as it was notified. */
-function jobsOnNotify(jobId: string): Promise<number[]> {
+/** start-next then update SUCCEEDED of the job it gave, `jobs` times; waits for notify-next when none is there yet. */
+async function runJobs(d: Device, jobs: number, latencies: number[]): Promise<void> {
+  const base = `$aws/things/${d.thing}/jobs`;
+  for (let done = 0; done < jobs;) {
+    const next = new Promise<void>((resolve) => (d.nextNotified = resolve));
+    const token = `c${++seq}`;
+    const started = await exchange(d, `${base}/start-next`, { clientToken: token }, token);
+    latencies.push(started.ms);
+    const jobId = (started.payload.execution as { jobId?: string } | undefined)?.jobId;
+    if (jobId === undefined) {
+      await next; // the next job is not created yet
+      continue;
+    }
+    d.nextNotified = undefined;
+    const updated = `c${++seq}`;
+    latencies.push(
+      await roundTrip(d, `${base}/${jobId}/update`, { status: 'SUCCEEDED', clientToken: updated }, updated),
+    );
+    done++;
+  }
+}
+
+/** Resolves when every device ran `jobs` executions, each device starting as soon as it was notified. */
+function jobsOnNotify(jobs: number): Promise<number[]> {
   const latencies: number[] = [];
   let pending = devices.length;
   return new Promise<number[]>((resolve, reject) => {
     const run = (d: Device): void => {
-      const base = `$aws/things/${d.thing}/jobs`;
-      runSteps(d, [
-        [`${base}/start-next`, {}],
-        [`${base}/${jobId}/update`, { status: 'SUCCEEDED' }],
-      ]).then((out) => {
-        latencies.push(...out);
+      runJobs(d, jobs, latencies).then(() => {
         d.completedAt = wallNow();
         if (--pending === 0) resolve(latencies);
       }, reject);
@@ -154,7 +187,7 @@ async function run(req: PhaseRequest): Promise<Omit<PhaseReply, 'phase' | 'start
         }),
       };
     case 'jobsOnNotify': {
-      const latencies = await jobsOnNotify(req.jobId);
+      const latencies = await jobsOnNotify(req.jobs ?? 1);
       return {
         latencies,
         lastNotifiedAt: Math.max(...devices.map((d) => d.notifiedAt!)),

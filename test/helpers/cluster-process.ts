@@ -31,6 +31,8 @@ export async function spawnReplica(
   await ensureCompiled();
   const dataDir = mkdtempSync(join(tmpdir(), `fj-${name}-`));
   const args = [
+    // e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to see where a replica's time goes in a bench.
+    ...(process.env.FLEETJOBS_REPLICA_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     BIN,
     'serve',
     ...['--data-dir', dataDir, '--log-level', 'warn'],
@@ -39,7 +41,11 @@ export async function spawnReplica(
     ...extraFlags,
   ];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...shared.env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...shared.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
