@@ -10,7 +10,8 @@
  * (about 2 s); several measure devices working through a queue. Prints, per replica count, the
  * time until notify-next reached every device, completed executions per second, requests per
  * second and request latency p50/p99, all over the jobs phase (the first CreateJob until the
- * last device's last SUCCEEDED was accepted).
+ * last device's last SUCCEEDED was accepted). Before it, BENCH_WARMUP_JOBS (default 2) jobs run
+ * the same way unmeasured, so the replicas' code is compiled (see run()).
  *
  * And what that phase cost (bench/lib/usage.ts), as average cores busy and per 1,000 completed
  * executions/s: the replica processes' CPU, PostgreSQL's (every `postgres` process on the
@@ -40,6 +41,7 @@ const COUNTS = (process.argv[3] ?? '1,2,3').split(',').map(Number);
 const PROCESSES = Number(process.env.BENCH_DEVICE_PROCESSES ?? 2);
 // Several jobs so the phase measures devices working through a queue, not only one fan-out.
 const JOBS = Number(process.env.BENCH_JOBS ?? 5);
+const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 2);
 const CONNECT_BATCH = 50;
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
@@ -83,22 +85,16 @@ async function run(replicaCount: number) {
       batch: CONNECT_BATCH,
     }));
 
+    // Warm-up: replicas that just started spend a large part of their first seconds in V8's
+    // optimising compiler (a CPU profile of a 5-second phase: 21% of one replica's CPU, 29% of
+    // two replicas', each compiling the same code), which a long-running deployment pays once.
+    if (WARMUP_JOBS > 0) await runJobs(iot, pool, 'warm-up', WARMUP_JOBS);
+
     // The jobs phase: the devices wait for notify-next before CreateJob goes out.
     const groups = { replicas: replicas.map((r) => r.child.pid!), devices: pool.pids };
     const before = await sampleUsage(groups, redis);
     const t0 = wallNow();
-    const jobsPhase = pool.phase(() => ({ phase: 'jobsOnNotify', jobs: JOBS }));
-    jobsPhase.catch(() => undefined); // awaited below; a failure meanwhile must not skip the clean-up
-    for (let j = 0; j < JOBS; j++) {
-      await iot.send(
-        new CreateJobCommand({
-          jobId: `bench-job-${j}`,
-          targets: ['arn:aws:iot:us-east-1:000000000000:thinggroup/bench'],
-          document: JSON.stringify({ operation: 'update', version: `2.${j}` }),
-        }),
-      );
-    }
-    const jobs = await jobsPhase;
+    const jobs = await runJobs(iot, pool, 'bench-job', JOBS);
     const usage = usageBetween(before, await sampleUsage(groups, redis));
     iot.destroy();
 
@@ -112,6 +108,7 @@ async function run(replicaCount: number) {
       replicas: replicaCount,
       devices: N,
       jobs: JOBS,
+      warmupJobs: WARMUP_JOBS,
       deviceProcesses: pool.size,
       connectSeconds: +seconds(connect.wallMs),
       notifyNextToAllMs: Math.round(notifyMs),
@@ -138,6 +135,22 @@ async function run(replicaCount: number) {
     redis.disconnect();
     await engines.close();
   }
+}
+
+/** Creates `count` jobs on the whole fleet, one after the other; resolves when every device did them all. */
+async function runJobs(iot: IoTClient, pool: DevicePool, prefix: string, count: number) {
+  const phase = pool.phase(() => ({ phase: 'jobsOnNotify', jobs: count }));
+  phase.catch(() => undefined); // awaited below; a failure meanwhile must not skip the clean-up
+  for (let j = 0; j < count; j++) {
+    await iot.send(
+      new CreateJobCommand({
+        jobId: `${prefix}-${j}`,
+        targets: ['arn:aws:iot:us-east-1:000000000000:thinggroup/bench'],
+        document: JSON.stringify({ operation: 'update', version: `2.${j}` }),
+      }),
+    );
+  }
+  return phase;
 }
 
 const runs = [];

@@ -124,6 +124,11 @@ async function runJobs(d: Device, jobs: number, latencies: number[]): Promise<vo
 function jobsOnNotify(jobs: number): Promise<number[]> {
   const latencies: number[] = [];
   let pending = devices.length;
+  // A phase after another (the cluster bench's warm-up) starts on the next notify-next; the
+  // bench sends the phase before its CreateJob, so none can come before.
+  if (devices.some((d) => d.completedAt !== undefined)) {
+    for (const d of devices) d.notifiedAt = d.completedAt = undefined;
+  }
   return new Promise<number[]>((resolve, reject) => {
     const run = (d: Device): void => {
       runJobs(d, jobs, latencies).then(() => {
