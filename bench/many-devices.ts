@@ -13,11 +13,16 @@
  *
  *   npx tsx bench/many-devices.ts [N=19900]
  *   npx tsx --expose-gc bench/many-devices.ts [N=19900]
+ *   BENCH_HEAP_SNAPSHOT=/tmp/fleet.heapsnapshot npx tsx bench/many-devices.ts 3000
+ *
+ * With BENCH_HEAP_SNAPSHOT the server writes a V8 heap snapshot once the devices are connected.
+ * Writing it takes a lot of memory, so that run's later RSS figures are not the server's.
  *
  * The server process needs N + a few hundred open files: check `ulimit -n` (README "Open files").
  */
 import { provisionFleet, startBenchServer } from './lib/bench-server.js';
 import { readFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { DevicePool, split, wallNow } from './lib/device-pool.js';
 import { serverV8Flags } from '../src/v8-flags.js';
 
@@ -91,6 +96,9 @@ const connect = await pool.phase((i) => ({
   batch: CONNECT_BATCH,
 }));
 const rssConnected = measureMemory('connected');
+// Where the connected fleet's heap goes: BENCH_HEAP_SNAPSHOT=<file> writes one here.
+if (process.env.BENCH_HEAP_SNAPSHOT)
+  console.log(`heap snapshot: ${writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`);
 console.log(
   `connected ${N} devices in ${seconds(connect.wallMs)} s (${Math.round(N / (connect.wallMs / 1000))}/s); ` +
     `server RSS ${mb(rssIdle)} MB before, ${mb(rssConnected)} MB after (${Math.round((rssConnected - rssIdle) / N / 1024)} KB a connection)`,
