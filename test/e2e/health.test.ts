@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, CreateThingCommand } from '@aws-sdk/client-iot';
+import mqtt from 'mqtt';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterEngines, startReplica, type ClusterEngines, type Replica } from '../helpers/cluster.js';
@@ -163,6 +166,57 @@ describe('a replica whose Redis is gone', () => {
       // Hung here before: Aedes' close and mqemitter-redis' close wait for a Redis that never answers.
       await replica.stop();
     } finally {
+      await engines.close();
+    }
+  });
+
+  it('outlives devices leaving meanwhile, and stops cleanly', async () => {
+    // The replica runs in this process: an unhandled rejection here would end a real one (Node's
+    // default), so a device leaving during a Redis outage must not cause one.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const engines = await clusterEngines();
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const replica = await startReplica({
+      ...engines.shared,
+      cluster: `redis://127.0.0.1:${port}/?prefix=${engines.prefix}`,
+    });
+    try {
+      const iot = replica.iot();
+      const keys = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+      const devices = [];
+      for (const name of ['gone-1', 'gone-2']) {
+        await iot.send(new CreateThingCommand({ thingName: name }));
+        await iot.send(new AttachThingPrincipalCommand({ thingName: name, principal: keys.certificateArn! }));
+        devices.push(
+          await mqtt.connectAsync(replica.server.endpoints.mqtt!, {
+            clientId: name,
+            cert: keys.certificatePem!,
+            key: keys.keyPair!.PrivateKey!,
+            ca: readFileSync(replica.server.endpoints.caCertificate!, 'utf8'),
+            protocolVersion: 4,
+            reconnectPeriod: 0,
+            // A will makes the broker keep (and, on a clean close, delete) it in Redis.
+            will: { topic: `devices/${name}/gone`, payload: Buffer.from('bye'), qos: 0, retain: false },
+          }),
+        );
+      }
+      iot.destroy();
+      await redis.stop();
+      // One leaves cleanly, one drops: the broker cleans both sessions up in Redis, which is gone.
+      await devices[0]!.endAsync();
+      devices[1]!.stream.destroy();
+      // ioredis gives a queued command up after maxRetriesPerRequest reconnects (about 0.5 s).
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(unhandled).toEqual([]);
+      expect((await probe(replica.endpoint, '/healthz')).status).toBe(200);
+      await replica.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
       await engines.close();
     }
   });

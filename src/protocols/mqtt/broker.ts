@@ -1,5 +1,5 @@
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -123,6 +123,11 @@ export class MqttBroker {
       sessionExpiryIntervalLimit: SESSION_EXPIRY_LIMIT_SECONDS,
     });
     await this.aedes.listen();
+    // Aedes reports its persistence's failures here (Redis unreachable, scaled out: a session's
+    // cleanup, the periodic sweep of stale wills). Unheard, an 'error' event ends the process.
+    (this.aedes as EventEmitter).on('error', (err: Error) =>
+      this.o.logger.warn({ err: err.message }, 'MQTT broker error'),
+    );
     this.aedes.on('clientDisconnect', (client) => this.forget(client));
     this.aedes.on('client', () => this.headroom.check(this.aedes.connectedClients));
     const tls = await this.o.tls();

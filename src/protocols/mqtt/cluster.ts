@@ -24,7 +24,8 @@ interface RedisEmitter {
 }
 
 interface RedisPersistence {
-  destroy(cb?: () => void): void;
+  /** Without a callback: the promise of the underlying async persistence. */
+  destroy(): Promise<void>;
 }
 
 /** What the broker hands to Aedes: the Redis-joined emitter and persistence. */
@@ -85,6 +86,7 @@ export async function openBrokerCluster(url: string, logger: Logger): Promise<Br
       reported = true;
     });
     conn.on('ready', () => (reported = false));
+    handleEveryCommand(conn, logger);
     connections.push(conn);
     return conn;
   };
@@ -104,21 +106,37 @@ export async function openBrokerCluster(url: string, logger: Logger): Promise<Br
     aedes: { mq, persistence },
     prefix,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        try {
-          persistence.destroy(() => resolve());
-        } catch {
-          resolve(); // destroyed already
-        }
-        // A broker that never started never readied its persistence.
-        setTimeout(resolve, 1000).unref();
-      });
+      // The promise form: the callback form re-throws a failed destroy (Redis gone, or a broker
+      // that never started and so never set its persistence up) as an unhandled rejection.
+      const destroyed = Promise.resolve()
+        .then(() => persistence.destroy())
+        .catch((err: Error) => logger.debug({ err: err.message }, 'MQTT cluster persistence closed with an error'));
+      await settlesWithin(destroyed, 1000);
       // Aedes closed the emitter already when the broker stopped; this is for a failed start.
       // Bounded: mqemitter-redis waits for Redis to acknowledge, which a dead Redis never does.
       await settlesWithin(new Promise<void>((resolve) => mq.close(resolve)), 2000);
       for (const c of connections) c.disconnect();
     },
   };
+}
+
+/**
+ * aedes-persistence-redis sends some commands without waiting for them (the will list's LREM and
+ * RPUSH, on every clean-session disconnect), and mqemitter-redis sends QUIT the same way. While
+ * Redis is unreachable ioredis rejects such a command after maxRetriesPerRequest reconnects, or at
+ * close; a rejection nobody handles ends the Node process. So every command's promise is marked
+ * handled here: a caller that awaits one still gets its error, and a lost will-list entry is
+ * cleaned up on its next read.
+ */
+function handleEveryCommand(conn: Redis, logger: Logger): void {
+  const send = conn.sendCommand.bind(conn);
+  conn.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+    const result = send(...args) as Promise<unknown>;
+    result.catch((err: Error) =>
+      logger.debug({ command: args[0].name, err: err.message }, 'Redis command of the MQTT cluster failed'),
+    );
+    return result;
+  }) as Redis['sendCommand'];
 }
 
 /** The first connection decides whether the replica starts: Redis unreachable at start is an error. */
