@@ -66,6 +66,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** How often the rollout scheduler ticks (default 1000 ms); 0 runs no loop (tests call tick). */
   schedulerIntervalMs?: number;
+  /** MQTT device requests worked on at once (default DEFAULT_REQUEST_WINDOW); tests make it small. */
+  mqttRequestWindow?: number;
 }
 
 const hostForUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host);
@@ -164,13 +166,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clock,
       logger,
       keyring: signingKeyring,
+      ...(options.mqttRequestWindow !== undefined && { requestWindow: options.mqttRequestWindow }),
     });
     stoppers.push(() => devicePlane.stop());
     Object.assign(deviceEndpoints, devicePlane.deviceEndpoints);
 
     // The rollout engine's timer loop (src/scheduler); stopped before the device plane and the store.
     metrics.scheduler(services.scheduler);
-    metrics.state({ db: store.db, clock, connectedDevices: () => devicePlane.broker.connectedDevices });
+    metrics.state({
+      db: store.db,
+      clock,
+      connectedDevices: () => devicePlane.broker.connectedDevices,
+      mqttRequests: () => devicePlane.broker.requestWindow,
+    });
     if (options.schedulerIntervalMs !== 0) services.scheduler.start(options.schedulerIntervalMs ?? 1000);
     stoppers.push(() => services.scheduler.stop());
     // OTA updates a replica that stopped left half-built are picked up by the loop (src/ota).

@@ -245,16 +245,33 @@ export function deviceJobsFor(
 /** The gauges read at each scrape, registered with the server's state (registerStateGauges). */
 export const STATE_GAUGES = {
   connectedDevices: 'fleetjobs_mqtt_connected_devices',
+  requestsInProgress: 'fleetjobs_mqtt_requests_in_progress',
+  requestsWaiting: 'fleetjobs_mqtt_requests_waiting',
   outboxDepth: 'fleetjobs_outbox_depth',
   outboxAge: 'fleetjobs_outbox_oldest_age_seconds',
 } as const;
 
-/** Connected devices and the outbox's depth and age, read at each scrape. */
-export function registerStateGauges(
-  m: ServerMetrics,
-  o: { db: Db; clock: Clock; connectedDevices: () => number },
-): void {
+export interface StateSources {
+  db: Db;
+  clock: Clock;
+  connectedDevices: () => number;
+  /** The broker's request window (src/protocols/mqtt/request-window.ts). */
+  mqttRequests: () => { active: number; queued: number };
+}
+
+/** Connected devices, the MQTT request window, and the outbox's depth and age, read at each scrape. */
+export function registerStateGauges(m: ServerMetrics, o: StateSources): void {
   m.gauge(STATE_GAUGES.connectedDevices, 'MQTT clients connected to this replica', o.connectedDevices);
+  m.gauge(
+    STATE_GAUGES.requestsInProgress,
+    'MQTT device requests (jobs and streams topics) this replica is working on',
+    () => o.mqttRequests().active,
+  );
+  m.gauge(
+    STATE_GAUGES.requestsWaiting,
+    'MQTT device requests read but waiting for the request window (their connections are not read meanwhile)',
+    () => o.mqttRequests().queued,
+  );
   const outbox = () =>
     o.db
       .selectFrom('outbox')

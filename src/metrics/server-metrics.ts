@@ -14,6 +14,7 @@ import {
   instrumentTransactions,
   metricsPlugin,
   registerStateGauges,
+  type StateSources,
 } from './instrument.js';
 import { ServerMetrics } from './metrics.js';
 import { registerOpsHandlers } from './ops.routes.js';
@@ -28,7 +29,7 @@ export function instrument(clock: Clock) {
     deviceJobs: (get: () => DeviceJobsApi | undefined, protocol: 'mqtt' | 'http') =>
       deviceJobsFor(get, protocol, registry),
     scheduler: (s: Scheduler): void => instrumentScheduler(s, registry),
-    state: (o: { db: Db; clock: Clock; connectedDevices: () => number }): void => registerStateGauges(registry, o),
+    state: (o: StateSources): void => registerStateGauges(registry, o),
   };
 }
 

@@ -19,6 +19,8 @@ const NAMED = {
   fleetjobs_device_requests_total: 'counter',
   fleetjobs_device_request_duration_seconds: 'histogram',
   fleetjobs_mqtt_connected_devices: 'gauge',
+  fleetjobs_mqtt_requests_in_progress: 'gauge',
+  fleetjobs_mqtt_requests_waiting: 'gauge',
   fleetjobs_job_execution_status_changes_total: 'counter',
   fleetjobs_outbox_depth: 'gauge',
   fleetjobs_outbox_oldest_age_seconds: 'gauge',
@@ -51,6 +53,8 @@ describe.each(DIALECTS)('Prometheus metrics at /metrics (%s)', (dialect) => {
     for (const [name, type] of Object.entries(NAMED)) expect(s.types.get(name), name).toBe(type);
     expect(s.value('process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(s.value('fleetjobs_mqtt_connected_devices')).toBe(0);
+    expect(s.value('fleetjobs_mqtt_requests_in_progress')).toBe(0);
+    expect(s.value('fleetjobs_mqtt_requests_waiting')).toBe(0);
   });
 
   it('counts and times AWS operations by service, operation and status; times transactions', async () => {

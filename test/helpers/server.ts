@@ -25,6 +25,8 @@ export interface TestServerOptions {
   dialect?: TestDialect;
   clock?: Clock;
   flags?: RawConfig;
+  /** ServerOptions.mqttRequestWindow */
+  mqttRequestWindow?: number;
 }
 
 /** A real server on free ports with its own data dir and its own database. */
@@ -43,7 +45,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     env: {},
   });
-  const server = await startServer(config, { clock: options.clock, logger: silentLogger() });
+  const server = await startServer(config, {
+    clock: options.clock,
+    logger: silentLogger(),
+    ...(options.mqttRequestWindow !== undefined && { mqttRequestWindow: options.mqttRequestWindow }),
+  });
   const credentials = { accessKeyId: server.admin.accessKeyId, secretAccessKey: server.admin.secretAccessKey };
   const endpoint = server.endpoints.http;
   const clients: { destroy(): void }[] = [];

@@ -18,6 +18,7 @@ import { ThingRateLimiter, type RateLimit } from './rate-limit.js';
 import type { TopicPolicy } from './topic-policy.js';
 import type { AedesCluster } from './cluster.js';
 import { ConnectionHeadroom, openFileLimit } from './open-files.js';
+import { RequestWindow } from './request-window.js';
 import { settlesWithin } from './settle.js';
 import type { ConnectivityFeed } from '../../registry/connectivity.service.js';
 
@@ -48,7 +49,15 @@ export interface BrokerOptions {
   connectivity?: ConnectivityFeed;
   /** The open-file limit to warn against; read from the process when absent. */
   openFileLimit?: number;
+  /** Device requests worked on at once (request-window.ts); DEFAULT_REQUEST_WINDOW when absent. */
+  requestWindow?: number;
 }
+
+/**
+ * Enough to keep several group-commit batches (256 requests each, store/transaction-batcher.ts) or
+ * a PostgreSQL pool busy, and a bounded heap however many devices ask at once.
+ */
+export const DEFAULT_REQUEST_WINDOW = 1024;
 
 const NOT_AUTHORIZED = 5;
 const IDENTIFIER_REJECTED = 2;
@@ -92,6 +101,7 @@ export class MqttBroker {
   private readonly queuedStreamRequests = new Map<Client, number>();
   private readonly limiter: ThingRateLimiter;
   private readonly headroom: ConnectionHeadroom;
+  private readonly window: RequestWindow;
   private aedes!: Aedes;
   private server!: Server;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -102,6 +112,7 @@ export class MqttBroker {
     const limit = o.openFileLimit ?? openFileLimit();
     o.logger.info({ openFileLimit: limit ?? 'unknown' }, 'open-file limit (one per device connection)');
     this.headroom = new ConnectionHeadroom(limit, o.logger);
+    this.window = new RequestWindow(o.requestWindow ?? DEFAULT_REQUEST_WINDOW);
     this.requests = new JobsRequestHandler({ jobs: o.jobs, clock: o.clock, logger: o.logger, limiter: this.limiter });
     this.streamRequests = new StreamsRequestHandler({ delivery: o.streams ?? (() => undefined), logger: o.logger });
   }
@@ -115,7 +126,7 @@ export class MqttBroker {
           (err: Error & { returnCode: number }) => done(err as Parameters<typeof done>[0], false),
         );
       },
-      authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
+      authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => done(null, this.authorizeSubscribe(client, sub)),
       authorizeForward: (_client, packet) => this.forward(packet),
       drainTimeout: 30_000,
@@ -166,6 +177,11 @@ export class MqttBroker {
     this.aedes.handle(socket);
   }
 
+  /** The request window: requests in progress, and read but waiting for a place. */
+  get requestWindow(): { active: number; queued: number } {
+    return { active: this.window.active, queued: this.window.queued };
+  }
+
   get connectedDevices(): number {
     return this.identities.size;
   }
@@ -214,7 +230,19 @@ export class MqttBroker {
     }
   }
 
-  private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
+  /**
+   * Answers Aedes through `done`: at once for what is refused or routed, and for a device request
+   * when the request window admits it. Until then Aedes neither acknowledges the packet nor reads
+   * the connection further (request-window.ts).
+   */
+  private authorizePublish(client: Client | null, packet: PublishPacket, done: (err: Error | null) => void): void {
+    const verdict = this.checkPublish(client, packet);
+    if (typeof verdict === 'function') this.window.admit(() => (done(null), verdict()));
+    else done(verdict);
+  }
+
+  /** An error to refuse the publish, null to route it, or the start of a request to answer. */
+  private checkPublish(client: Client | null, packet: PublishPacket): Error | null | (() => void) {
     const identity = client && this.identities.get(client);
     if (!client || !identity) return new Error('not authenticated');
     if ((packet.payload as Buffer).length > MAX_PAYLOAD_BYTES) return this.tooLarge(client, packet);
@@ -231,7 +259,7 @@ export class MqttBroker {
       packet.retain = false;
       const admitted = this.requests.admit(identity.thingName);
       const route = replyRoute(client, packet);
-      this.enqueue(client, async () => {
+      return () => this.enqueue(client, async () => {
         const reply = await this.requests.handle(packet.topic, parsed, packet.payload as Buffer, admitted);
         await this.sendTo(
           client,
@@ -251,7 +279,7 @@ export class MqttBroker {
     thingName: string,
     packet: PublishPacket,
     parsed: Exclude<StreamsTopic, { kind: 'other' }>,
-  ): Error | null {
+  ): Error | null | (() => void) {
     if (parsed.kind === 'service-only') return new Error(`${packet.topic} is published by the service only`);
     packet.retain = false;
     const queued = this.queuedStreamRequests.get(client) ?? 0;
@@ -262,18 +290,18 @@ export class MqttBroker {
     this.queuedStreamRequests.set(client, queued + 1);
     const qos = packet.qos === 0 ? 0 : 1;
     const payload = packet.payload as Buffer;
-    this.enqueue(client, async () => {
-      try {
-        await this.streamRequests.handle(thingName, parsed, payload, (topic, body) =>
-          this.sendTo(client, topic, body, qos),
-        );
-      } finally {
-        const left = (this.queuedStreamRequests.get(client) ?? 1) - 1;
-        if (left > 0) this.queuedStreamRequests.set(client, left);
-        else this.queuedStreamRequests.delete(client);
-      }
-    });
-    return null;
+    return () =>
+      this.enqueue(client, async () => {
+        try {
+          await this.streamRequests.handle(thingName, parsed, payload, (topic, body) =>
+            this.sendTo(client, topic, body, qos),
+          );
+        } finally {
+          const left = (this.queuedStreamRequests.get(client) ?? 1) - 1;
+          if (left > 0) this.queuedStreamRequests.set(client, left);
+          else this.queuedStreamRequests.delete(client);
+        }
+      });
   }
 
   /** spec 7: a message over 128 KiB closes the connection (MQTT 5: DISCONNECT 0x95 first). */
@@ -284,11 +312,21 @@ export class MqttBroker {
     return new Error(`the message is ${bytes} bytes; at most ${MAX_PAYLOAD_BYTES} are allowed`);
   }
 
-  /** spec 5.2: a device's requests are handled in the order it sent them. */
+  /**
+   * spec 5.2: a device's requests are handled in the order it sent them. Each was admitted by the
+   * request window, and gives its place back when done.
+   */
   private enqueue(client: Client, work: () => Promise<void>): void {
-    const next = (this.queues.get(client) ?? Promise.resolve()).then(work).catch((err: unknown) => {
-      this.o.logger.error({ err, clientId: client.id }, 'MQTT request failed');
-    });
+    const next: Promise<void> = (this.queues.get(client) ?? Promise.resolve())
+      .then(work)
+      .catch((err: unknown) => {
+        this.o.logger.error({ err, clientId: client.id }, 'MQTT request failed');
+      })
+      .then(() => {
+        this.window.release();
+        // The last of its queue: forget it, also for a connection gone before it was admitted.
+        if (this.queues.get(client) === next) this.queues.delete(client);
+      });
     this.queues.set(client, next);
   }
 

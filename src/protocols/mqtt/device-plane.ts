@@ -30,6 +30,8 @@ export interface DevicePlaneOptions {
   clock: Clock;
   logger: Logger;
   rateLimit?: RateLimit;
+  /** Device requests one broker works on at once (request-window.ts). */
+  requestWindow?: number;
   /** Seals the CA key in the database when replicas share it (src/certificates/shared-ca.ts). */
   keyring: SigningKeyring;
 }
@@ -87,6 +89,7 @@ export async function startDevicePlane(o: DevicePlaneOptions): Promise<DevicePla
       clock: o.clock,
       logger: o.logger,
       ...(o.rateLimit && { rateLimit: o.rateLimit }),
+      ...(o.requestWindow !== undefined && { requestWindow: o.requestWindow }),
       ...(cluster && { cluster: cluster.aedes }),
       connectivity: services.connectivity.feed(o.logger),
     });
