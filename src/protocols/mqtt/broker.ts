@@ -259,16 +259,17 @@ export class MqttBroker {
       packet.retain = false;
       const admitted = this.requests.admit(identity.thingName);
       const route = replyRoute(client, packet);
-      return () => this.enqueue(client, async () => {
-        const reply = await this.requests.handle(packet.topic, parsed, packet.payload as Buffer, admitted);
-        await this.sendTo(
-          client,
-          route.topic ?? reply.topic,
-          reply.payload,
-          packet.qos === 0 ? 0 : 1,
-          route.properties,
-        );
-      });
+      return () =>
+        this.enqueue(client, async () => {
+          const reply = await this.requests.handle(packet.topic, parsed, packet.payload as Buffer, admitted);
+          await this.sendTo(
+            client,
+            route.topic ?? reply.topic,
+            reply.payload,
+            packet.qos === 0 ? 0 : 1,
+            route.properties,
+          );
+        });
     }
     return null;
   }
