@@ -61,7 +61,6 @@ export function registerServeCommand(program: Command): void {
       );
     }
     if (v8Flags.length > 0) server.logger.info({ v8Flags }, 'V8 flags set by serve');
-    process.stdout.write(`${JSON.stringify(server.endpoints)}\n`);
     let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;
@@ -77,5 +76,7 @@ export function registerServeCommand(program: Command): void {
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
+    // After the handlers: whoever starts on the ready line may stop the server at once, gracefully.
+    process.stdout.write(`${JSON.stringify(server.endpoints)}\n`);
   });
 }

@@ -152,15 +152,21 @@ describe('health probes, scaled out', () => {
   });
 });
 
+/** A replica joined through a Redis of its own, which the test may stop. */
+async function replicaWithOwnRedis() {
+  const engines = await clusterEngines();
+  const port = await freePort();
+  const redis = await startRedis(port);
+  const replica = await startReplica({
+    ...engines.shared,
+    cluster: `redis://127.0.0.1:${port}/?prefix=${engines.prefix}`,
+  });
+  return { engines, redis, replica };
+}
+
 describe('a replica whose Redis is gone', () => {
   it('still stops (the broker and the cluster connections do not wait for Redis forever)', async () => {
-    const engines = await clusterEngines();
-    const port = await freePort();
-    const redis = await startRedis(port);
-    const replica = await startReplica({
-      ...engines.shared,
-      cluster: `redis://127.0.0.1:${port}/?prefix=${engines.prefix}`,
-    });
+    const { engines, redis, replica } = await replicaWithOwnRedis();
     try {
       await redis.stop();
       // Hung here before: Aedes' close and mqemitter-redis' close wait for a Redis that never answers.
@@ -176,13 +182,7 @@ describe('a replica whose Redis is gone', () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
-    const engines = await clusterEngines();
-    const port = await freePort();
-    const redis = await startRedis(port);
-    const replica = await startReplica({
-      ...engines.shared,
-      cluster: `redis://127.0.0.1:${port}/?prefix=${engines.prefix}`,
-    });
+    const { engines, redis, replica } = await replicaWithOwnRedis();
     try {
       const iot = replica.iot();
       const keys = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));

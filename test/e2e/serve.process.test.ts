@@ -43,7 +43,8 @@ async function startServe(dataDir: string, extra: string[] = []): Promise<Starte
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close' (stdio drained), not 'exit': the last of stderr may still be in the pipe at exit.
+  const [code] = (await once(child, 'close')) as [number | null];
   return { code, stderr };
 }
 
@@ -134,10 +135,15 @@ describe('fleetjobs serve as a process', () => {
       child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
       await new Promise((resolve) => child.stdout!.once('data', resolve));
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      // 'close', not 'exit': stderr may still hold data when the process has exited.
+      await once(child, 'close');
       return log;
     };
-    expect(await logOf([])).toMatch(/"v8Flags":\["--heap-growing-percent=30"\].*"msg":"V8 flags set by serve"/);
+    const log = await logOf([]);
+    expect(log).toMatch(/"v8Flags":\["--heap-growing-percent=30"\].*"msg":"V8 flags set by serve"/);
+    // One logged before the ready line, one at a SIGTERM sent the moment it appeared: the signal
+    // handlers are in place before the ready line, and pino flushes at exit.
+    expect(log).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
     expect(await logOf(['--heap-growing-percent=0'])).not.toContain('V8 flags set by serve');
   });
 
@@ -195,13 +201,13 @@ describe('fleetjobs serve as a process', () => {
     const child = run(['--help']);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number];
+    const [code] = (await once(child, 'close')) as [number];
     expect(code).toBe(0);
     expect(out).toContain('serve');
     const serveHelp = run(['serve', '--help']);
     let sOut = '';
     serveHelp.stdout!.on('data', (d: Buffer) => (sOut += d.toString()));
-    await once(serveHelp, 'exit');
+    await once(serveHelp, 'close');
     expect(sOut).toContain('--device-https');
     expect(sOut).toContain('FLEETJOBS_DATA_DIR');
   });
