@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { Arns } from '../../src/arns.js';
 import { systemClock } from '../../src/clock.js';
 import { resolveConfig, type RawConfig } from '../../src/config.js';
@@ -98,7 +99,11 @@ export interface Replica {
  * the signing key and the S3 credentials from process.env, so they are set here (vitest runs each
  * test file in a process of its own).
  */
-export async function startReplica(shared: SharedSettings, flags: RawConfig = {}): Promise<Replica> {
+export async function startReplica(
+  shared: SharedSettings,
+  flags: RawConfig = {},
+  logger: Logger = silentLogger(),
+): Promise<Replica> {
   Object.assign(process.env, shared.env);
   const dataDir = mkdtempSync(join(tmpdir(), 'fleetjobs-replica-'));
   const config = resolveConfig({
@@ -115,7 +120,7 @@ export async function startReplica(shared: SharedSettings, flags: RawConfig = {}
     },
     env: shared.env,
   });
-  const server = await startServer(config, { logger: silentLogger() });
+  const server = await startServer(config, { logger });
   const clients: IoTClient[] = [];
   const credentials = { accessKeyId: server.admin.accessKeyId, secretAccessKey: server.admin.secretAccessKey };
   return {

@@ -237,8 +237,11 @@ export class MqttBroker {
    */
   private authorizePublish(client: Client | null, packet: PublishPacket, done: (err: Error | null) => void): void {
     const verdict = this.checkPublish(client, packet);
-    if (typeof verdict === 'function') this.window.admit(() => (done(null), verdict()));
-    else done(verdict);
+    if (typeof verdict !== 'function') return done(verdict);
+    this.window.admit(() => {
+      done(null);
+      verdict();
+    });
   }
 
   /** An error to refuse the publish, null to route it, or the start of a request to answer. */
